@@ -1,0 +1,93 @@
+/**
+ * The reference mesh's declared edges: which workload may call which route.
+ * mTLS enforces the caller lists (spiffe_id_not_allowed), the PDP's policies
+ * permit exactly these edges, and `meshgate policy check` reports any permit
+ * that this file does not declare.
+ */
+import { spiffeIdFor } from './kit/spiffe.ts';
+
+export const SERVICE_NAMES = ['ca', 'sts', 'pdp', 'ledger', 'payments', 'gateway'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** The harness acts as this identity for admin actions and scraping. */
+export const OPERATOR = 'operator';
+export const OPERATOR_ID = spiffeIdFor(OPERATOR);
+
+export const MESH_WORKLOADS = ['gateway', 'payments', 'ledger', 'sts', 'pdp'] as const;
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteSpec {
+  /** Cedar action id, e.g. "POST /payments". */
+  action: string;
+  method: HttpMethod;
+  /** Path pattern; ":name" segments match one path segment. */
+  path: string;
+  /** Service names allowed to call this route over mTLS. */
+  callers: readonly string[];
+  /** Whether the route needs a per-hop access token (and a transaction token where txn is true). */
+  token: 'none' | 'access' | 'access+txn';
+  /** Whether the route is decided by the PDP. */
+  authorize: boolean;
+}
+
+function route(method: HttpMethod, path: string, callers: readonly string[], token: RouteSpec['token'], authorize: boolean): RouteSpec {
+  return { action: `${method} ${path}`, method, path, callers, token, authorize };
+}
+
+/** Operator-only routes every workload serves on its mTLS port. */
+const OPS = [route('GET', '/healthz', [OPERATOR, ...MESH_WORKLOADS, 'ca'], 'none', false), route('GET', '/metrics', [OPERATOR], 'none', false)];
+
+export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
+  ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],
+  sts: [
+    ...OPS,
+    route('POST', '/token', ['gateway', 'payments', OPERATOR], 'none', false),
+    route('GET', '/.well-known/jwks.json', ['gateway', 'payments', 'ledger', 'pdp', OPERATOR], 'none', false),
+    route('POST', '/admin/rotate', [OPERATOR], 'none', false),
+    route('POST', '/admin/revoke', [OPERATOR], 'none', false),
+  ],
+  pdp: [...OPS, route('POST', '/v1/decide', ['gateway', 'payments', 'ledger', OPERATOR], 'none', false), route('GET', '/admin/policies', [OPERATOR], 'none', false), route('PUT', '/admin/policies', [OPERATOR], 'none', false), route('POST', '/admin/rollback', [OPERATOR], 'none', false)],
+  gateway: [...OPS],
+  payments: [...OPS, route('POST', '/payments', ['gateway'], 'access+txn', true)],
+  ledger: [...OPS, route('POST', '/entries', ['payments'], 'access+txn', true), route('GET', '/entries/:id', ['payments'], 'access+txn', true)],
+};
+
+/** Routes on the gateway's public HTTPS port (end users, no client certificate). */
+export const GATEWAY_PUBLIC_ROUTES = [route('POST', '/login', [], 'none', false), route('POST', '/payments', [], 'none', true)];
+
+/** The declared service-to-service edges the PDP must permit (caller → callee action). */
+export interface Edge {
+  caller: string;
+  callee: ServiceName;
+  action: string;
+}
+
+export function declaredEdges(): Edge[] {
+  const edges: Edge[] = [];
+  for (const [callee, routes] of Object.entries(TOPOLOGY) as [ServiceName, readonly RouteSpec[]][]) {
+    for (const r of routes) if (r.authorize) for (const caller of r.callers) edges.push({ caller, callee, action: r.action });
+  }
+  return edges;
+}
+
+export function matchRoute(routes: readonly RouteSpec[], method: string, path: string): { route: RouteSpec; params: Record<string, string> } | undefined {
+  const segments = path.split('/');
+  for (const r of routes) {
+    if (r.method !== method) continue;
+    const pattern = r.path.split('/');
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < pattern.length; i++) {
+      const p = pattern[i]!;
+      const s = segments[i]!;
+      if (p.startsWith(':')) {
+        if (!s) { ok = false; break; }
+        params[p.slice(1)] = decodeURIComponent(s);
+      } else if (p !== s) { ok = false; break; }
+    }
+    if (ok) return { route: r, params };
+  }
+  return undefined;
+}
