@@ -29,6 +29,7 @@ export const TOKEN_REASONS = [
   'token_replayed',
   'token_cert_mismatch',
   'token_too_old',
+  'replay_cache_full',
 ] as const;
 
 export const POLICY_REASONS = ['pdp_denied', 'pdp_unavailable', 'pdp_error'] as const;
