@@ -11,6 +11,7 @@ export const TLS_REASONS = [
   'svid_invalid',
   'spiffe_id_not_allowed',
   'tls_version',
+  'tls_plaintext',
   'tls_handshake_failed',
 ] as const;
 

@@ -1,0 +1,188 @@
+/**
+ * The workload's mTLS HTTP client: TLS 1.3 only, presents the current SVID and
+ * checks that the server is the workload it meant to call (by SPIFFE ID, not by
+ * host name). On rotation a new agent takes new requests while the old one
+ * finishes its in-flight requests and is then closed, so no request is dropped.
+ */
+import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { X509Certificate } from 'node:crypto';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { assertCredentials, type TlsCredentials } from './credentials.ts';
+import type { HandshakeEvent } from './handshake-event.ts';
+import { checkSvidShape } from './peer-identity.ts';
+import { TRUST_DOMAIN } from '../spiffe.ts';
+
+export interface MeshResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text(): string;
+  json<T = unknown>(): T;
+}
+
+export interface MeshRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** The SPIFFE ID the server must present; any valid SVID of the trust domain when absent. */
+  serverId?: string;
+  timeoutMs?: number;
+}
+
+export interface MeshClientOptions {
+  credentials: TlsCredentials;
+  trustDomain?: string;
+  maxSockets?: number;
+  onHandshake?: (event: HandshakeEvent) => void;
+  userAgent?: string;
+}
+
+/** The agents of one set of credentials, one per expected server identity. */
+interface Generation {
+  credentials: TlsCredentials;
+  agents: Map<string, https.Agent>;
+  inFlight: number;
+  retired: boolean;
+}
+
+export class MeshClientError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MeshClientError';
+    this.code = code;
+  }
+}
+
+function buildResponse(status: number, headers: IncomingHttpHeaders, body: Buffer): MeshResponse {
+  return {
+    status,
+    headers,
+    body,
+    text: () => body.toString('utf8'),
+    json: <T>() => JSON.parse(body.toString('utf8')) as T,
+  };
+}
+
+export class MeshClient {
+  #current: Generation;
+  #options: MeshClientOptions;
+  #closed = false;
+
+  constructor(options: MeshClientOptions) {
+    assertCredentials(options.credentials);
+    this.#options = options;
+    this.#current = { credentials: options.credentials, agents: new Map(), inFlight: 0, retired: false };
+  }
+
+  /** Agents are per expected server: a per-request checkServerIdentity would defeat keep-alive. */
+  #agentFor(generation: Generation, serverId: string | undefined): https.Agent {
+    const key = serverId ?? '';
+    let agent = generation.agents.get(key);
+    if (agent) return agent;
+    const trustDomain = this.#options.trustDomain ?? TRUST_DOMAIN;
+    const c = generation.credentials;
+    agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: this.#options.maxSockets ?? 64,
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      key: c.keyPem,
+      cert: c.certPem,
+      ca: c.bundlePem,
+      checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+        const shape = checkSvidShape(new X509Certificate(cert.raw), trustDomain);
+        if (!shape.ok) return new MeshClientError('svid_invalid', `server certificate is not a valid SVID: ${shape.detail}`);
+        if (serverId && shape.spiffeId !== serverId) return new MeshClientError('spiffe_id_not_allowed', `server is ${shape.spiffeId}, expected ${serverId}`);
+        return undefined;
+      },
+    });
+    generation.agents.set(key, agent);
+    return agent;
+  }
+
+  #destroy(generation: Generation): void {
+    for (const agent of generation.agents.values()) agent.destroy();
+    generation.agents.clear();
+  }
+
+  /** Switches to new credentials; the previous agents close once their requests finish. */
+  updateCredentials(credentials: TlsCredentials): void {
+    assertCredentials(credentials);
+    const previous = this.#current;
+    this.#current = { credentials, agents: new Map(), inFlight: 0, retired: false };
+    previous.retired = true;
+    if (previous.inFlight === 0) this.#destroy(previous);
+  }
+
+  async request(req: MeshRequest): Promise<MeshResponse> {
+    if (this.#closed) throw new MeshClientError('MESHGATE_ERR_CLIENT_CLOSED', 'client is closed');
+    const generation = this.#current;
+    generation.inFlight += 1;
+    try {
+      return await this.#send(this.#agentFor(generation, req.serverId), req);
+    } finally {
+      generation.inFlight -= 1;
+      if (generation.retired && generation.inFlight === 0) this.#destroy(generation);
+    }
+  }
+
+  #send(agent: https.Agent, req: MeshRequest): Promise<MeshResponse> {
+    const url = new URL(req.url);
+    const headers: Record<string, string> = { ...(req.headers ?? {}) };
+    if (this.#options.userAgent && !headers['user-agent']) headers['user-agent'] = this.#options.userAgent;
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    return new Promise<MeshResponse>((resolve, reject) => {
+      const started = performance.timeOrigin + performance.now();
+      const request = https.request(
+        {
+          agent,
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method: req.method ?? 'GET',
+          headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(buildResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
+          res.on('error', reject);
+        },
+      );
+      request.on('socket', (socket) => {
+        const tls = socket as TLSSocket;
+        if ((request as unknown as { reusedSocket?: boolean }).reusedSocket) return;
+        tls.once('secureConnect', () => {
+          const endTime = performance.timeOrigin + performance.now();
+          const event: HandshakeEvent = {
+            role: 'client',
+            ok: true,
+            remoteAddress: url.host,
+            resumed: tls.isSessionReused(),
+            startTime: started,
+            endTime,
+            durationSeconds: (endTime - started) / 1000,
+          };
+          const protocol = tls.getProtocol();
+          if (protocol) event.protocol = protocol;
+          const cipher = tls.getCipher();
+          if (cipher) event.cipher = cipher.standardName ?? cipher.name;
+          this.#options.onHandshake?.(event);
+        });
+      });
+      request.setTimeout(req.timeoutMs ?? 10_000, () => request.destroy(new MeshClientError('MESHGATE_ERR_TIMEOUT', `request to ${url.origin}${url.pathname} timed out`)));
+      request.on('error', reject);
+      if (req.body !== undefined) request.end(req.body);
+      else request.end();
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#destroy(this.#current);
+  }
+}

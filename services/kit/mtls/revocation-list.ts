@@ -1,0 +1,62 @@
+/**
+ * The set of revoked certificate serials, taken only from a CRL whose signature
+ * verifies against the trust bundle. A newer CRL replaces the older one.
+ */
+import { x509 } from '../x509.ts';
+
+export class RevocationList {
+  #revoked = new Set<string>();
+  #issuerKeys: Promise<x509.PublicKey[]>;
+  #thisUpdate = 0;
+  #number = 0;
+
+  constructor(bundlePem: string) {
+    this.#issuerKeys = Promise.resolve(RevocationList.#keysOf(bundlePem));
+  }
+
+  static #keysOf(bundlePem: string): x509.PublicKey[] {
+    const blocks = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw new TypeError('trust bundle holds no PEM certificate');
+    return blocks.map((pem) => new x509.X509Certificate(pem).publicKey);
+  }
+
+  setBundle(bundlePem: string): void {
+    this.#issuerKeys = Promise.resolve(RevocationList.#keysOf(bundlePem));
+  }
+
+  /** Installs a CRL; refuses one that is unsigned by the bundle or older than the current one. */
+  async update(crlPem: string, number?: number): Promise<boolean> {
+    let crl: x509.X509Crl;
+    try {
+      crl = new x509.X509Crl(crlPem);
+    } catch {
+      throw new TypeError('CRL is not a PEM or DER X.509 CRL');
+    }
+    let verified = false;
+    for (const key of await this.#issuerKeys) {
+      if (await crl.verify({ publicKey: key }).catch(() => false)) {
+        verified = true;
+        break;
+      }
+    }
+    if (!verified) throw new TypeError('CRL signature does not verify against the trust bundle');
+    const thisUpdate = crl.thisUpdate.getTime();
+    if (thisUpdate < this.#thisUpdate || (number !== undefined && number < this.#number)) return false;
+    this.#thisUpdate = thisUpdate;
+    if (number !== undefined) this.#number = number;
+    this.#revoked = new Set(crl.entries.map((e) => e.serialNumber.toUpperCase().replace(/^0+(?=.)/, '')));
+    return true;
+  }
+
+  get number(): number {
+    return this.#number;
+  }
+
+  get size(): number {
+    return this.#revoked.size;
+  }
+
+  isRevoked(serialHex: string): boolean {
+    return this.#revoked.has(serialHex.toUpperCase().replace(/^0+(?=.)/, ''));
+  }
+}
