@@ -39,7 +39,7 @@ function route(method: HttpMethod, path: string, callers: readonly string[], tok
 const OPS = [route('GET', '/healthz', [OPERATOR, ...MESH_WORKLOADS, 'ca'], 'none', false), route('GET', '/metrics', [OPERATOR], 'none', false)];
 
 export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
-  ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],
+  ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('POST', '/admin/join-tokens', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],
   sts: [
     ...OPS,
     route('POST', '/token', ['gateway', 'payments', OPERATOR], 'none', false),
@@ -52,6 +52,9 @@ export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
   payments: [...OPS, route('POST', '/payments', ['gateway'], 'access+txn', true)],
   ledger: [...OPS, route('POST', '/entries', ['payments'], 'access+txn', true), route('GET', '/entries/:id', ['payments'], 'access+txn', true)],
 };
+
+/** Routes on the CA's enrolment port (server-authenticated TLS: the workload has no SVID yet). */
+export const CA_ENROL_ROUTES = [route('POST', '/join', [], 'none', false), route('GET', '/bundle.pem', [], 'none', false), route('GET', '/healthz', [], 'none', false)];
 
 /** Routes on the gateway's public HTTPS port (end users, no client certificate). */
 export const GATEWAY_PUBLIC_ROUTES = [route('POST', '/login', [], 'none', false), route('POST', '/payments', [], 'none', true)];

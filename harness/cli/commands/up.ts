@@ -1,0 +1,30 @@
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { LocalMesh } from '../../mesh/local-mesh.ts';
+import { statePaths } from '../../mesh/state-dir.ts';
+import type { CommandIo } from '../io.ts';
+import { DEFAULT_STATE, isAlive, readMeshRecord } from '../mesh-record.ts';
+import { parseFlags } from '../parse.ts';
+import { UsageError } from '../usage-error.ts';
+
+export const upHelp = 'up [--state DIR] [--json]        start the mesh in the background and print its services';
+
+export async function upCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values } = parseFlags('up', argv, { state: { type: 'string', default: DEFAULT_STATE }, json: { type: 'boolean', default: false } });
+  const stateDir = resolve(values.state!);
+  if (existsSync(statePaths(stateDir).record)) {
+    const record = readMeshRecord(stateDir);
+    if (record.services.some((s) => isAlive(s.pid, s.name))) throw new UsageError(`a mesh is already running in ${stateDir}: stop it with \`meshgate down --state ${values.state}\``);
+  }
+  const mesh = await LocalMesh.start({ stateDir, detached: true });
+  mesh.operator.close();
+  const record = mesh.record();
+  if (values.json) {
+    io.stdout(JSON.stringify(record, null, 2) + '\n');
+  } else {
+    io.stdout(`mesh up in ${record.state}\nCA bundle: ${record.caBundle}\n`);
+    if (record.users) io.stdout(`demo users: ${record.users}\n`);
+    for (const s of record.services) io.stdout(`  ${s.name.padEnd(9)} ${s.url.padEnd(24)} ${s.spiffeId.padEnd(34)} pid ${s.pid}${s.publicUrl ? `  public ${s.publicUrl}` : ''}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,36 @@
+/** Reads the record `meshgate up` left in a state folder, saying plainly when there is none. */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { MeshRecord } from '../mesh/local-mesh.ts';
+import { OperatorClient } from '../mesh/operator.ts';
+import { statePaths } from '../mesh/state-dir.ts';
+import { UsageError } from './usage-error.ts';
+
+export const DEFAULT_STATE = '.meshgate';
+
+export function readMeshRecord(stateDir: string): MeshRecord {
+  const paths = statePaths(stateDir);
+  if (!existsSync(paths.root)) throw new UsageError(`state folder ${resolve(stateDir)} does not exist: start the mesh with \`meshgate up --state ${stateDir}\``);
+  if (!existsSync(paths.record)) throw new UsageError(`state folder ${paths.root} holds no running mesh (no mesh.json): start it with \`meshgate up\``);
+  return JSON.parse(readFileSync(paths.record, 'utf8')) as MeshRecord;
+}
+
+export function isAlive(pid: number, service: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A recycled pid must not be mistaken for ours.
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`services/${service}/main.ts`);
+  } catch {
+    return true;
+  }
+}
+
+export function operatorFor(stateDir: string, record: MeshRecord): OperatorClient {
+  const paths = statePaths(stateDir);
+  if (!OperatorClient.exists(paths.operator)) throw new UsageError(`state folder ${paths.root} has no operator credentials: it is stale; run \`meshgate down\` and \`meshgate up\``);
+  return OperatorClient.load(paths.operator, Object.fromEntries(record.services.map((s) => [s.name, s.url])));
+}

@@ -1,0 +1,181 @@
+/**
+ * The CA as a mesh service. Its enrolment port (server-authenticated TLS) takes
+ * join tokens; its mTLS port renews SVIDs, serves the CRL (long poll: a waiting
+ * caller learns of a revocation at once) and the operator's admin actions.
+ */
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { audit } from '../kit/log/audit.ts';
+import { readJsonBody, BodyError } from '../kit/http/json-body.ts';
+import { sendError, sendJson } from '../kit/http/respond.ts';
+import type { RouteContext, RouteHandler } from '../kit/http/mesh-router.ts';
+import { WorkloadIdentity } from '../kit/identity/workload-identity.ts';
+import { RevocationList } from '../kit/mtls/revocation-list.ts';
+import { spiffeIdFor, isSpiffeId } from '../kit/spiffe.ts';
+import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import type { WorkloadConfig } from '../kit/workload/config.ts';
+import { CA_ENROL_ROUTES } from '../topology.ts';
+import { CertificateAuthority, normaliseSerial, serialOf, type IssueRequest } from './authority.ts';
+import { JoinTokenRegistry } from './join-tokens.ts';
+
+const LONG_POLL_MS = 20_000;
+const SERVER_NAMES = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
+
+function field<T>(body: Record<string, unknown>, key: string, type: string, problems: string[], optional = false): T | undefined {
+  const value = body[key];
+  if (value === undefined && optional) return undefined;
+  if (typeof value !== type) problems.push(`${key} must be a ${type}`);
+  return value as T;
+}
+
+async function jsonObject(ctx: RouteContext): Promise<Record<string, unknown>> {
+  const body = await readJsonBody(ctx.req, 32 * 1024);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BodyError('body_invalid', 'body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+export interface CaService {
+  workload: Workload;
+  authority: CertificateAuthority;
+  joinTokens: JoinTokenRegistry;
+  close(): Promise<void>;
+}
+
+export async function startCaService(config: WorkloadConfig): Promise<CaService> {
+  const dir = join(config.stateDir, 'ca');
+  const authority = await CertificateAuthority.loadOrCreate(dir, config.svidTtlSeconds ? { defaultTtlSeconds: config.svidTtlSeconds } : {});
+  writeFileSync(config.bundlePath, authority.bundlePem);
+  const joinTokens = new JoinTokenRegistry({ path: join(dir, 'join-tokens.json') });
+  const revocation = new RevocationList(authority.bundlePem);
+  await revocation.update((await authority.crl()).pem, (await authority.crl()).number);
+  const crlChanged = new EventEmitter();
+  crlChanged.setMaxListeners(0);
+
+  const own = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...SERVER_NAMES });
+  const identity = WorkloadIdentity.fromCredentials({ certPem: own.certPem, keyPem: own.keyPem!, bundlePem: authority.bundlePem }, { caEnrolUrl: '', caUrl: '', bundlePem: authority.bundlePem });
+
+  let workload: Workload;
+  const svidBody = (svid: Awaited<ReturnType<CertificateAuthority['issue']>>) => ({ ...svid, keyPem: undefined, bundlePem: authority.bundlePem });
+
+  const handlers: Record<string, RouteHandler> = {
+    'POST /renew': async (ctx) => {
+      const body = await jsonObject(ctx);
+      if (typeof body.csr !== 'string') throw new BodyError('body_invalid', 'csr must be a PEM string');
+      const svid = await authority.issueForCsr(body.csr, ctx.peer!.spiffeId, SERVER_NAMES).catch((err: Error) => {
+        throw new BodyError('body_invalid', err.message);
+      });
+      audit(workload.logger, { event: 'svid_issued', spiffe_id: svid.spiffeId, serial: svid.serial, via: 'renew', peer_spiffe_id: ctx.peer!.spiffeId });
+      sendJson(ctx.res, 200, svidBody(svid));
+    },
+    'GET /crl': async (ctx) => {
+      const after = Number(new URL(ctx.req.url ?? '/', 'https://x').searchParams.get('after') ?? -1);
+      let crl = await authority.crl();
+      if (after >= 0 && crl.number <= after) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, LONG_POLL_MS);
+          function done(): void {
+            clearTimeout(timer);
+            crlChanged.off('changed', done);
+            ctx.req.socket.off('close', done);
+            resolve();
+          }
+          crlChanged.once('changed', done);
+          ctx.req.socket.once('close', done);
+        });
+        crl = await authority.crl();
+      }
+      ctx.res.writeHead(200, { 'content-type': 'application/pkix-crl', 'x-crl-number': String(crl.number), 'cache-control': 'no-store' });
+      ctx.res.end(crl.pem);
+    },
+    'GET /bundle.pem': ({ res }) => {
+      res.writeHead(200, { 'content-type': 'application/x-pem-file' });
+      res.end(authority.bundlePem);
+    },
+    'POST /admin/issue': async (ctx) => {
+      const body = await jsonObject(ctx);
+      const problems: string[] = [];
+      const spiffeId = field<string>(body, 'spiffeId', 'string', problems);
+      const ttlSeconds = field<number>(body, 'ttlSeconds', 'number', problems, true);
+      const notBefore = field<string>(body, 'notBefore', 'string', problems, true);
+      const notAfter = field<string>(body, 'notAfter', 'string', problems, true);
+      const malformed = body.malformed as IssueRequest['malformed'] | undefined;
+      if (spiffeId !== undefined && typeof spiffeId === 'string' && !isSpiffeId(spiffeId)) problems.push('spiffeId must be a SPIFFE ID');
+      if (problems.length) throw new BodyError('body_invalid', problems.join('; '));
+      const request: IssueRequest = { spiffeId: spiffeId!, ...SERVER_NAMES };
+      if (ttlSeconds !== undefined) request.ttlSeconds = ttlSeconds;
+      if (notBefore !== undefined) request.notBefore = new Date(notBefore);
+      if (notAfter !== undefined) request.notAfter = new Date(notAfter);
+      if (malformed) request.malformed = malformed;
+      const svid = await authority.issue(request).catch((err: Error) => {
+        throw new BodyError('body_invalid', err.message);
+      });
+      audit(workload.logger, { event: 'admin_action', action: 'issue', spiffe_id: svid.spiffeId, serial: svid.serial, not_before: svid.notBefore, not_after: svid.notAfter, peer_spiffe_id: ctx.peer!.spiffeId });
+      sendJson(ctx.res, 200, { ...svid, bundlePem: authority.bundlePem });
+    },
+    'POST /admin/revoke': async (ctx) => {
+      const body = await jsonObject(ctx);
+      let serial: string;
+      try {
+        serial = typeof body.serial === 'string' ? normaliseSerial(body.serial) : typeof body.certPem === 'string' ? serialOf(body.certPem) : '';
+      } catch (err) {
+        throw new BodyError('body_invalid', (err as Error).message);
+      }
+      if (!serial) throw new BodyError('body_invalid', 'serial or certPem is required');
+      const crl = await authority.revoke(serial);
+      await revocation.update(crl.pem, crl.number);
+      crlChanged.emit('changed');
+      audit(workload.logger, { event: 'cert_revoked', serial, crl_number: crl.number, peer_spiffe_id: ctx.peer!.spiffeId });
+      sendJson(ctx.res, 200, { serial, crlNumber: crl.number, revokedAt: new Date().toISOString() });
+    },
+    'POST /admin/join-tokens': async (ctx) => {
+      const body = await jsonObject(ctx);
+      const spiffeId = body.spiffeId;
+      if (typeof spiffeId !== 'string' || !isSpiffeId(spiffeId)) throw new BodyError('body_invalid', 'spiffeId must be a SPIFFE ID');
+      const ttl = typeof body.ttlSeconds === 'number' ? body.ttlSeconds : 300;
+      const token = joinTokens.add(spiffeId, ttl);
+      audit(workload.logger, { event: 'admin_action', action: 'join_token', spiffe_id: spiffeId, peer_spiffe_id: ctx.peer!.spiffeId });
+      sendJson(ctx.res, 200, { token, spiffeId, expiresInSeconds: ttl });
+    },
+  };
+
+  const enrolHandlers: Record<string, RouteHandler> = {
+    'POST /join': async (ctx) => {
+      const body = await jsonObject(ctx);
+      if (typeof body.token !== 'string' || typeof body.csr !== 'string') throw new BodyError('body_invalid', 'token and csr must be strings');
+      const outcome = joinTokens.redeem(body.token);
+      if (!outcome.ok) {
+        audit(workload.logger, { event: 'join_refused', reason: outcome.reason, peer_addr: ctx.req.socket.remoteAddress, request_id: ctx.requestId });
+        sendError(ctx.res, 401, outcome.reason, ctx.requestId);
+        return;
+      }
+      const svid = await authority.issueForCsr(body.csr, outcome.spiffeId, SERVER_NAMES).catch((err: Error) => {
+        throw new BodyError('body_invalid', err.message);
+      });
+      audit(workload.logger, { event: 'join_accepted', spiffe_id: svid.spiffeId, serial: svid.serial, peer_addr: ctx.req.socket.remoteAddress });
+      sendJson(ctx.res, 200, svidBody(svid));
+    },
+    'GET /bundle.pem': handlers['GET /bundle.pem']!,
+    'GET /healthz': ({ res }) => sendJson(res, 200, { status: 'ok', service: 'ca' }),
+  };
+
+  workload = await startWorkload({
+    config,
+    identity,
+    revocation,
+    handlers,
+    publicPort: () => ({ routes: CA_ENROL_ROUTES, handlers: enrolHandlers }),
+  });
+  // The CA renews its own SVID directly.
+  identity.stopAutoRenew();
+  const renewOwn = setInterval(async () => {
+    const next = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...SERVER_NAMES });
+    const creds = { certPem: next.certPem, keyPem: next.keyPem!, bundlePem: authority.bundlePem };
+    workload.server.updateCredentials(creds);
+    workload.publicServer?.updateCredentials(creds);
+    workload.client.updateCredentials(creds);
+  }, (authority.defaultTtlSeconds * 1000) / 2);
+  renewOwn.unref();
+  workload.onClose(() => clearInterval(renewOwn));
+  return { workload, authority, joinTokens, close: () => workload.close() };
+}

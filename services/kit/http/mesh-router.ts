@@ -1,0 +1,112 @@
+/**
+ * Routes a request on a workload's mTLS port through its guards: the route must
+ * exist, the peer's SPIFFE ID must be an allowed caller, then each further guard
+ * (token verification, policy decision) in order. The first refusal answers.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ReasonCode } from '../reasons.ts';
+import type { PeerIdentity } from '../mtls/peer-identity.ts';
+import { serviceOf } from '../spiffe.ts';
+import { matchRoute, type RouteSpec } from '../../topology.ts';
+import { BodyError } from './json-body.ts';
+import { sendError } from './respond.ts';
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Undefined only on ports that do not require client certificates. */
+  peer: PeerIdentity | undefined;
+  route: RouteSpec;
+  params: Record<string, string>;
+  requestId: string;
+  correlationId: string | undefined;
+  /** Facts established by guards (verified token claims, decision ids) for handlers and logs. */
+  facts: Record<string, unknown>;
+}
+
+export type Refusal = { status: number; reason: ReasonCode; headers?: Record<string, string>; extra?: Record<string, string>; detail?: string };
+export type Guard = (ctx: RouteContext) => Promise<Refusal | undefined> | Refusal | undefined;
+export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;
+
+export interface RequestRecord {
+  ctx: RouteContext | undefined;
+  method: string;
+  routePattern: string;
+  status: number;
+  durationSeconds: number;
+  refusal?: Refusal;
+}
+
+export interface MeshRouterOptions {
+  routes: readonly RouteSpec[];
+  handlers: Record<string, RouteHandler>;
+  guards?: Guard[];
+  /** Whether the caller list of each route is enforced (ports without client certs skip it). */
+  enforceCallers?: boolean;
+  onRefusal?: (ctx: RouteContext, refusal: Refusal) => void;
+  onRequest?: (record: RequestRecord) => void;
+  onError?: (ctx: RouteContext, err: unknown) => void;
+}
+
+export const CORRELATION_HEADER = 'x-meshgate-correlation';
+
+function callerGuard(ctx: RouteContext): Refusal | undefined {
+  const caller = ctx.peer ? serviceOf(ctx.peer.spiffeId) : undefined;
+  if (caller && ctx.route.callers.includes(caller)) return undefined;
+  return { status: 403, reason: 'spiffe_id_not_allowed', detail: `${ctx.peer?.spiffeId ?? 'anonymous'} may not call ${ctx.route.action}` };
+}
+
+export function createMeshRouter(options: MeshRouterOptions): (req: IncomingMessage, res: ServerResponse, peer: PeerIdentity | undefined) => void {
+  const guards = [...(options.enforceCallers === false ? [] : [callerGuard]), ...(options.guards ?? [])];
+  return (req, res, peer) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const match = matchRoute(options.routes, req.method ?? 'GET', url.pathname);
+    const finish = (ctx: RouteContext | undefined, pattern: string, refusal?: Refusal): void => {
+      const record: RequestRecord = { ctx, method: req.method ?? 'GET', routePattern: pattern, status: res.statusCode, durationSeconds: (performance.now() - started) / 1000 };
+      if (refusal) record.refusal = refusal;
+      options.onRequest?.(record);
+    };
+    if (!match) {
+      const known = options.routes.some((r) => matchRoute([{ ...r, method: (req.method ?? 'GET') as RouteSpec['method'] }], req.method ?? 'GET', url.pathname));
+      const pathExists = options.routes.some((r) => matchRoute([r], r.method, url.pathname));
+      req.resume();
+      if (pathExists && !known) sendError(res, 405, 'method_not_allowed', requestId);
+      else sendError(res, 404, 'not_found', requestId);
+      finish(undefined, 'unmatched');
+      return;
+    }
+    const correlation = req.headers[CORRELATION_HEADER];
+    const ctx: RouteContext = { req, res, peer, route: match.route, params: match.params, requestId, correlationId: typeof correlation === 'string' ? correlation.slice(0, 128) : undefined, facts: {} };
+    void (async () => {
+      for (const guard of guards) {
+        const refusal = await guard(ctx);
+        if (refusal) {
+          req.resume();
+          options.onRefusal?.(ctx, refusal);
+          sendError(res, refusal.status, refusal.reason, requestId, refusal.extra ?? {}, refusal.headers ?? {});
+          finish(ctx, match.route.path, refusal);
+          return;
+        }
+      }
+      const handler = options.handlers[match.route.action];
+      if (!handler) {
+        sendError(res, 404, 'not_found', requestId);
+        finish(ctx, match.route.path);
+        return;
+      }
+      await handler(ctx);
+      finish(ctx, match.route.path);
+    })().catch((err: unknown) => {
+      if (err instanceof BodyError) {
+        sendError(res, err.status, err.reason, requestId, { detail: err.message });
+      } else {
+        options.onError?.(ctx, err);
+        sendError(res, 500, 'internal_error', requestId);
+      }
+      finish(ctx, match.route.path);
+    });
+  };
+}

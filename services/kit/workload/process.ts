@@ -1,0 +1,39 @@
+/**
+ * Runs a workload as its own process: loads its config, starts it, and shuts it
+ * down cleanly on SIGTERM/SIGINT. A start-up failure exits 1 with the reason on
+ * stderr (which the launcher keeps in the service's log folder).
+ */
+import { loadWorkloadConfig, type WorkloadConfig } from './config.ts';
+
+export function runWorkloadProcess(start: (config: WorkloadConfig, joinToken: string | undefined) => Promise<{ close(): Promise<void> }>): void {
+  let running: { close(): Promise<void> } | undefined;
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(code), 3000);
+    force.unref();
+    try {
+      await running?.close();
+    } finally {
+      process.exit(code);
+    }
+  };
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(0));
+  // The launcher holds the other end of stdin: when it dies, so do we (no orphans).
+  if (process.env.MESHGATE_PARENT_WATCH === '1') {
+    process.stdin.on('end', () => void stop(0));
+    process.stdin.on('error', () => void stop(0));
+    process.stdin.resume();
+  }
+  const joinToken = process.env.MESHGATE_JOIN_TOKEN;
+  delete process.env.MESHGATE_JOIN_TOKEN;
+  (async () => {
+    const config = loadWorkloadConfig();
+    running = await start(config, joinToken);
+  })().catch((err: unknown) => {
+    process.stderr.write(`meshgate workload failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

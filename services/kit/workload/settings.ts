@@ -1,0 +1,68 @@
+/**
+ * A workload's security settings. Every switch defaults to the safe value; the
+ * unsafe values exist so that mutation mode can ship a bad deploy on purpose and
+ * prove that some scenario notices.
+ */
+export interface SecuritySettings {
+  /** Check peer certificates against the CRL. */
+  checkRevocation: boolean;
+  /** Accept expired peer certificates (unsafe). */
+  acceptExpiredCerts: boolean;
+  /** Refuse a transaction token seen before. */
+  replayCache: boolean;
+  /** Require the access token's cnf thumbprint to match the connection's certificate. */
+  tokenBinding: boolean;
+  /** Require the access token's audience to be this workload. */
+  audienceCheck: boolean;
+  /** Log request bodies verbatim (unsafe). */
+  logBodies: boolean;
+  /** Also serve the mesh routes on a plaintext HTTP port without mTLS (unsafe). */
+  plaintextPort: boolean;
+  /** Allow requests when the PDP is unreachable or errs (unsafe). */
+  pdpFailOpen: boolean;
+  /** Staleness bound of the decision cache. */
+  pdpCacheTtlMs: number;
+  pdpTimeoutMs: number;
+  jwksRefreshMs: number;
+  crlRefreshMs: number;
+  /** Lifetime of access tokens issued by the token service. */
+  accessTokenTtlSeconds: number;
+}
+
+export const DEFAULT_SETTINGS: SecuritySettings = {
+  checkRevocation: true,
+  acceptExpiredCerts: false,
+  replayCache: true,
+  tokenBinding: true,
+  audienceCheck: true,
+  logBodies: false,
+  plaintextPort: false,
+  pdpFailOpen: false,
+  pdpCacheTtlMs: 1000,
+  pdpTimeoutMs: 500,
+  jwksRefreshMs: 2000,
+  crlRefreshMs: 2000,
+  accessTokenTtlSeconds: 60,
+};
+
+/** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */
+export function resolveSettings(overrides: unknown, where = 'settings'): SecuritySettings {
+  if (overrides === undefined) return { ...DEFAULT_SETTINGS };
+  if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) throw new TypeError(`${where}: must be an object`);
+  const problems: string[] = [];
+  const result: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in DEFAULT_SETTINGS)) {
+      problems.push(`${where}.${key}: unknown setting`);
+      continue;
+    }
+    const expected = typeof DEFAULT_SETTINGS[key as keyof SecuritySettings];
+    if (typeof value !== expected || (expected === 'number' && !(Number(value) >= 0))) {
+      problems.push(`${where}.${key}: must be a ${expected === 'number' ? 'non-negative number' : expected} (got ${JSON.stringify(value)})`);
+      continue;
+    }
+    result[key] = value;
+  }
+  if (problems.length) throw new TypeError(problems.join('\n'));
+  return result as unknown as SecuritySettings;
+}

@@ -1,0 +1,29 @@
+/** Turns handshakes and refusals into the three signals operators see: audit log, metric, span. */
+import { audit } from '../log/audit.ts';
+import type { HandshakeEvent } from '../mtls/handshake-event.ts';
+import type { Refusal, RouteContext } from '../http/mesh-router.ts';
+import type { Workload } from './runtime.ts';
+
+export function recordHandshake(workload: Workload, e: HandshakeEvent): void {
+  workload.metrics.tlsHandshakeDuration.observe({ role: e.role, result: e.ok ? 'ok' : 'fail', resumed: String(e.resumed) }, e.durationSeconds);
+  if (e.ok) return;
+  workload.metrics.tlsHandshakeFailures.inc({ reason: e.reason ?? 'tls_handshake_failed' });
+  const event: Parameters<typeof audit>[1] = { event: 'tls_rejected', reason: e.reason ?? 'tls_handshake_failed', peer_addr: e.remoteAddress, detail: e.detail };
+  if (e.spiffeId) event.peer_spiffe_id = e.spiffeId;
+  audit(workload.logger, event);
+}
+
+export function recordRefusal(workload: Workload, ctx: RouteContext, refusal: Refusal): void {
+  const event: Parameters<typeof audit>[1] = {
+    event: refusal.reason.startsWith('token_') || refusal.reason === 'replay_cache_full' ? 'token_rejected' : refusal.reason.startsWith('pdp_') ? 'authz_decision' : 'request_refused',
+    reason: refusal.reason,
+    route: ctx.route.action,
+    status: refusal.status,
+    request_id: ctx.requestId,
+    peer_addr: ctx.req.socket.remoteAddress,
+  };
+  if (ctx.peer) event.peer_spiffe_id = ctx.peer.spiffeId;
+  if (ctx.correlationId) event.correlation_id = ctx.correlationId;
+  if (refusal.detail) event.detail = refusal.detail;
+  audit(workload.logger, event);
+}

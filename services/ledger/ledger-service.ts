@@ -1,0 +1,53 @@
+/** The ledger workload: books entries (idempotent on reference) and reads them back. */
+import { join } from 'node:path';
+import { readJsonBody, BodyError } from '../kit/http/json-body.ts';
+import { sendError, sendJson } from '../kit/http/respond.ts';
+import type { RouteHandler } from '../kit/http/mesh-router.ts';
+import { audit } from '../kit/log/audit.ts';
+import { startWorkload, type Workload, type WorkloadSpec } from '../kit/workload/runtime.ts';
+import type { WorkloadConfig } from '../kit/workload/config.ts';
+import { LedgerStore, type EntryInput } from './ledger-store.ts';
+
+const ENTRY_FIELDS: Record<keyof EntryInput, 'string' | 'number'> = { reference: 'string', amount: 'number', currency: 'string', cardLast4: 'string', cardToken: 'string', owner: 'string' };
+
+export function validateEntry(body: unknown): { ok: true; value: EntryInput } | { ok: false; problems: string[] } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, problems: ['body must be a JSON object'] };
+  const b = body as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of Object.keys(b)) if (!(key in ENTRY_FIELDS)) problems.push(`${key}: unknown field`);
+  for (const [key, type] of Object.entries(ENTRY_FIELDS)) if (typeof b[key] !== type) problems.push(`${key}: must be a ${type}`);
+  if (typeof b.cardLast4 === 'string' && !/^\d{4}$/.test(b.cardLast4)) problems.push('cardLast4: must be four digits');
+  // A full card number must never reach the ledger.
+  for (const [key, value] of Object.entries(b)) if (typeof value === 'string' && /\d{12,19}/.test(value)) problems.push(`${key}: must not hold a card number`);
+  return problems.length ? { ok: false, problems } : { ok: true, value: b as unknown as EntryInput };
+}
+
+export async function startLedgerService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
+  const store = new LedgerStore(join(config.stateDir, 'ledger', 'ledger.db'));
+  let workload: Workload;
+  const handlers: Record<string, RouteHandler> = {
+    'POST /entries': async (ctx) => {
+      const checked = validateEntry(await readJsonBody(ctx.req));
+      if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));
+      const user = ctx.facts.user;
+      if (typeof user === 'string' && checked.value.owner !== user) throw new BodyError('body_invalid', 'owner must be the transaction token user');
+      const outcome = store.book(checked.value);
+      if (outcome.kind === 'conflict') {
+        sendError(ctx.res, 409, 'body_invalid', ctx.requestId, { detail: 'reference already booked with other details' });
+        return;
+      }
+      audit(workload.logger, { event: 'entry_booked', entry_id: outcome.entry.id, reference: outcome.entry.reference, created: outcome.kind === 'created', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
+      sendJson(ctx.res, outcome.kind === 'created' ? 201 : 200, { ...outcome.entry, cardToken: undefined, replayed: outcome.kind === 'existing' });
+    },
+    'GET /entries/:id': (ctx) => {
+      const entry = store.byId(ctx.params.id ?? '');
+      if (!entry) return sendError(ctx.res, 404, 'not_found', ctx.requestId);
+      sendJson(ctx.res, 200, { ...entry, cardToken: undefined });
+    },
+  };
+  const spec: WorkloadSpec = { config, handlers };
+  if (joinToken !== undefined) spec.joinToken = joinToken;
+  workload = await startWorkload(spec);
+  workload.onClose(() => store.close());
+  return workload;
+}

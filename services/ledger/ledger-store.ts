@@ -1,0 +1,86 @@
+/**
+ * The ledger's book: a real SQLite database. Booking is idempotent on the
+ * payment reference, so a retried call never books twice.
+ */
+import { DatabaseSync } from 'node:sqlite';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface EntryInput {
+  reference: string;
+  amount: number;
+  currency: string;
+  cardLast4: string;
+  cardToken: string;
+  owner: string;
+}
+
+export interface Entry extends EntryInput {
+  id: string;
+  createdAt: string;
+}
+
+export type BookOutcome = { kind: 'created' | 'existing'; entry: Entry } | { kind: 'conflict'; entry: Entry };
+
+export class LedgerStore {
+  #db: DatabaseSync;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      CREATE TABLE IF NOT EXISTS entries (
+        id TEXT PRIMARY KEY,
+        reference TEXT NOT NULL UNIQUE,
+        amount REAL NOT NULL,
+        currency TEXT NOT NULL,
+        card_last4 TEXT NOT NULL,
+        card_token TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );`);
+  }
+
+  book(input: EntryInput): BookOutcome {
+    const insert = this.#db.prepare(
+      'INSERT INTO entries (id, reference, amount, currency, card_last4, card_token, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING',
+    );
+    const result = insert.run(randomUUID(), input.reference, input.amount, input.currency, input.cardLast4, input.cardToken, input.owner, new Date().toISOString());
+    const entry = this.byReference(input.reference)!;
+    if (Number(result.changes) === 1) return { kind: 'created', entry };
+    const same = entry.amount === input.amount && entry.currency === input.currency && entry.owner === input.owner && entry.cardLast4 === input.cardLast4;
+    return { kind: same ? 'existing' : 'conflict', entry };
+  }
+
+  #row(row: Record<string, unknown> | undefined): Entry | undefined {
+    if (!row) return undefined;
+    return {
+      id: String(row.id),
+      reference: String(row.reference),
+      amount: Number(row.amount),
+      currency: String(row.currency),
+      cardLast4: String(row.card_last4),
+      cardToken: String(row.card_token),
+      owner: String(row.owner),
+      createdAt: String(row.created_at),
+    };
+  }
+
+  byId(id: string): Entry | undefined {
+    return this.#row(this.#db.prepare('SELECT * FROM entries WHERE id = ?').get(id) as Record<string, unknown> | undefined);
+  }
+
+  byReference(reference: string): Entry | undefined {
+    return this.#row(this.#db.prepare('SELECT * FROM entries WHERE reference = ?').get(reference) as Record<string, unknown> | undefined);
+  }
+
+  count(): number {
+    return Number((this.#db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Strict validation of a payment request: unknown fields, wrong types and bad
+ * values are each reported (all of them, not the first), never echoing the card.
+ */
+export interface PaymentRequest {
+  amount: number;
+  currency: string;
+  card: { number: string; expiry: string };
+  reference: string;
+}
+
+export const MAX_AMOUNT = 1_000_000;
+const TOP_FIELDS = new Set(['amount', 'currency', 'card', 'reference']);
+const CARD_FIELDS = new Set(['number', 'expiry']);
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export function validatePaymentRequest(body: unknown, now = new Date()): { ok: true; value: PaymentRequest } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, problems: ['body must be a JSON object'] };
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) if (!TOP_FIELDS.has(key)) problems.push(`${key}: unknown field`);
+  if (typeof b.amount !== 'number' || !Number.isFinite(b.amount)) problems.push('amount: must be a number');
+  else if (b.amount <= 0 || b.amount > MAX_AMOUNT) problems.push(`amount: must be greater than 0 and at most ${MAX_AMOUNT}`);
+  else if (Math.round(b.amount * 100) !== b.amount * 100) problems.push('amount: at most two decimals');
+  if (typeof b.currency !== 'string' || !/^[A-Z]{3}$/.test(b.currency)) problems.push('currency: must be a three-letter ISO 4217 code');
+  if (typeof b.reference !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(b.reference)) problems.push('reference: must be 1-64 characters of A-Z a-z 0-9 _ -');
+  if (b.card === null || typeof b.card !== 'object' || Array.isArray(b.card)) {
+    problems.push('card: must be an object with number and expiry');
+  } else {
+    const card = b.card as Record<string, unknown>;
+    for (const key of Object.keys(card)) if (!CARD_FIELDS.has(key)) problems.push(`card.${key}: unknown field`);
+    if (typeof card.number !== 'string' || !/^\d{12,19}$/.test(card.number) || !luhnValid(card.number)) problems.push('card.number: must be a valid card number');
+    if (typeof card.expiry !== 'string' || !/^(0[1-9]|1[0-2])\/\d{2}$/.test(card.expiry)) problems.push('card.expiry: must be MM/YY');
+    else {
+      const [mm, yy] = card.expiry.split('/').map(Number) as [number, number];
+      const endOfMonth = new Date(Date.UTC(2000 + yy, mm, 1));
+      if (endOfMonth <= now) problems.push('card.expiry: card has expired');
+    }
+  }
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, value: b as unknown as PaymentRequest };
+}

@@ -1,0 +1,56 @@
+/**
+ * The payments workload: validates a payment strictly, seals the card number,
+ * and books it with the ledger, which only ever sees a token and the last four digits.
+ */
+import { join } from 'node:path';
+import { readBody, BodyError } from '../kit/http/json-body.ts';
+import { sendJson, sendError } from '../kit/http/respond.ts';
+import type { RouteHandler } from '../kit/http/mesh-router.ts';
+import { logRequestBody } from '../kit/log/logger.ts';
+import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import type { WorkloadConfig } from '../kit/workload/config.ts';
+import { CardVault } from './card-vault.ts';
+import { validatePaymentRequest } from './payment-request.ts';
+
+export const PAYMENT_BODY_LIMIT = 8 * 1024;
+
+export async function startPaymentsService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
+  const vault = CardVault.loadOrCreate(join(config.stateDir, 'payments', 'card-key'));
+  let workload: Workload;
+  const handlers: Record<string, RouteHandler> = {
+    'POST /payments': async (ctx) => {
+      if (!String(ctx.req.headers['content-type'] ?? '').startsWith('application/json')) throw new BodyError('body_invalid', 'content-type must be application/json');
+      const raw = await readBody(ctx.req, PAYMENT_BODY_LIMIT);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new BodyError('body_invalid', 'body is not valid JSON');
+      }
+      logRequestBody(workload.logger, { route: ctx.route.action, body: parsed, raw, request_id: ctx.requestId });
+      const checked = validatePaymentRequest(parsed);
+      if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));
+      const { value } = checked;
+      const sealed = vault.seal(value.card.number);
+      const owner = typeof ctx.facts.user === 'string' ? ctx.facts.user : 'anonymous';
+      const booked = await workload.callDownstream(ctx, 'ledger', {
+        method: 'POST',
+        path: '/entries',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reference: value.reference, amount: value.amount, currency: value.currency, cardLast4: sealed.last4, cardToken: sealed.token, owner }),
+      });
+      if (booked.status !== 200 && booked.status !== 201) {
+        const reason = booked.json<{ error?: string }>().error ?? 'internal_error';
+        workload.logger.warn({ request_id: ctx.requestId, status: booked.status, reason }, 'ledger refused the entry');
+        sendError(ctx.res, 502, 'internal_error', ctx.requestId, { upstream: 'ledger', upstream_error: String(reason) });
+        return;
+      }
+      const entry = booked.json<Record<string, unknown>>();
+      sendJson(ctx.res, booked.status, { paymentId: entry.id, status: 'booked', reference: value.reference, amount: value.amount, currency: value.currency, cardLast4: sealed.last4, owner, replayed: entry.replayed === true });
+    },
+  };
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers };
+  if (joinToken !== undefined) spec.joinToken = joinToken;
+  workload = await startWorkload(spec);
+  return workload;
+}
