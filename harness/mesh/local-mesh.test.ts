@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DatabaseSync } from 'node:sqlite';
+import { LocalMesh } from './local-mesh.ts';
+
+const run = promisify(execFile);
+let mesh: LocalMesh;
+let stateDir: string;
+
+/** Running and not a zombie waiting for a reaper (detached children are reparented). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function mint(spiffeId: string, dir: string): Promise<{ cert: string; key: string; bundle: string }> {
+  const svid = await mesh.operator.json<{ certPem: string; keyPem: string; bundlePem: string }>('ca', 'POST', '/admin/issue', { spiffeId });
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'cert.pem'), svid.certPem);
+  writeFileSync(join(dir, 'key.pem'), svid.keyPem, { mode: 0o600 });
+  writeFileSync(join(dir, 'bundle.pem'), svid.bundlePem);
+  return { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), bundle: join(dir, 'bundle.pem') };
+}
+
+async function curl(args: string[]): Promise<{ status: number; body: string }> {
+  const { stdout } = await run('curl', ['-s', '-o', '-', '-w', '\n%{http_code}', ...args]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '\n000' }));
+  const lines = stdout.split('\n');
+  return { status: Number(lines.pop()), body: lines.join('\n') };
+}
+
+function bookedCount(reference: string): number {
+  const db = new DatabaseSync(join(stateDir, 'ledger', 'ledger.db'), { readOnly: true });
+  try {
+    return Number((db.prepare('SELECT count(*) AS n FROM entries WHERE reference = ?').get(reference) as { n: number }).n);
+  } finally {
+    db.close();
+  }
+}
+
+const payment = (reference: string, extra: Record<string, unknown> = {}) => JSON.stringify({ amount: 25, currency: 'EUR', card: { number: '4111111111111111', expiry: '12/39' }, reference, ...extra });
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'meshgate-mesh-'));
+  mesh = await LocalMesh.start({ stateDir });
+}, 60_000);
+
+afterAll(async () => {
+  await mesh?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('local mesh', () => {
+  test('every service runs as its own process and answers /healthz over mTLS', async () => {
+    const pids = new Set<number>();
+    for (const name of mesh.services) {
+      const res = await mesh.operator.request(name, 'GET', '/healthz');
+      expect(res.status, name).toBe(200);
+      pids.add(mesh.ready.get(name)!.pid);
+    }
+    expect(pids.size).toBe(mesh.services.length);
+    expect(pids.has(process.pid)).toBe(false);
+  });
+
+  test('curl with a minted certificate reaches what its SPIFFE ID may reach and nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshgate-curl-'));
+    const gw = await mint('spiffe://meshgate.test/gateway', dir);
+    const paymentsUrl = mesh.url('payments');
+    const allowed = await curl(['--cert', gw.cert, '--key', gw.key, '--cacert', gw.bundle, '-H', 'content-type: application/json', '--data', payment('curl-gw-1'), `${paymentsUrl}/payments`]);
+    expect(allowed.status).not.toBe(403);
+    const lateral = await curl(['--cert', gw.cert, '--key', gw.key, '--cacert', gw.bundle, '-H', 'content-type: application/json', '--data', '{}', `${mesh.url('ledger')}/entries`]);
+    expect(lateral.status).toBe(403);
+    expect(JSON.parse(lateral.body)).toMatchObject({ error: 'spiffe_id_not_allowed' });
+    const ledgerDir = mkdtempSync(join(tmpdir(), 'meshgate-curl-'));
+    const ledger = await mint('spiffe://meshgate.test/ledger', ledgerDir);
+    const wrongCaller = await curl(['--cert', ledger.cert, '--key', ledger.key, '--cacert', ledger.bundle, '-H', 'content-type: application/json', '--data', payment('curl-ledger-1'), `${paymentsUrl}/payments`]);
+    expect(wrongCaller.status).toBe(403);
+    expect(JSON.parse(wrongCaller.body)).toMatchObject({ error: 'spiffe_id_not_allowed' });
+    const noCert = await curl(['--cacert', gw.bundle, `${paymentsUrl}/healthz`]);
+    expect(noCert.status).toBe(0); // the connection is closed: no HTTP answer at all
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(ledgerDir, { recursive: true, force: true });
+  });
+});
+
+describe('orphans', () => {
+  test('killing the harness with SIGKILL leaves no service running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshgate-orphan-'));
+    const { spawn } = await import('node:child_process');
+    const script = `import { LocalMesh } from ${JSON.stringify(new URL('./local-mesh.ts', import.meta.url).pathname)};
+      const mesh = await LocalMesh.start({ stateDir: ${JSON.stringify(dir)} });
+      process.stdout.write(JSON.stringify([...mesh.ready.values()].map((r) => r.pid)) + '\\n');
+      setInterval(() => {}, 1000);`;
+    const harness = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      let out = '';
+      harness.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(JSON.parse(out) as number[]);
+      });
+      harness.on('exit', (code) => reject(new Error(`harness exited ${code}`)));
+    });
+    expect(pids.length).toBeGreaterThanOrEqual(4);
+    expect(pids.every(alive)).toBe(true);
+    harness.kill('SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(pids.filter(alive)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+});
