@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JoinTokenRegistry } from '../../services/ca/join-tokens.ts';
 import { WorkloadIdentity } from '../../services/kit/identity/workload-identity.ts';
@@ -166,6 +167,8 @@ export class LocalMesh {
       MESHGATE_CONFIG: configPath,
       MESHGATE_SERVICE: name,
       MESHGATE_PARENT_WATCH: this.options.detached ? '0' : '1',
+      // V8's compile cache roughly halves start-up after the first run.
+      NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'meshgate-compile-cache'),
     };
     if (name !== 'ca') env.MESHGATE_JOIN_TOKEN = await this.#joinToken(name);
     if (config.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;

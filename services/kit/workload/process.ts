@@ -15,6 +15,8 @@ export function runWorkloadProcess(start: (config: WorkloadConfig, joinToken: st
     force.unref();
     try {
       await running?.close();
+      // Flush pending spans when the telemetry preload is in this process (already loaded, so cheap).
+      if (process.execArgv.some((a) => a.includes('telemetry/register'))) await import('../telemetry/sdk.ts').then((m) => m.shutdownTelemetry()).catch(() => undefined);
     } finally {
       process.exit(code);
     }
