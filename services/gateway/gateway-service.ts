@@ -1,32 +1,98 @@
 /**
  * The edge: serves end users over HTTPS on its public port and calls payments
- * over mTLS. End users log in at POST /login and pay with their user token.
+ * over mTLS. A user logs in at POST /login and pays with the user token; the
+ * gateway exchanges it for a short transaction token that travels down the chain.
  */
-import { readBody } from '../kit/http/json-body.ts';
-import type { RouteHandler } from '../kit/http/mesh-router.ts';
+import { readBody, readJsonBody, BodyError } from '../kit/http/json-body.ts';
+import { sendError, sendJson } from '../kit/http/respond.ts';
+import type { Guard, RouteHandler } from '../kit/http/mesh-router.ts';
+import { audit } from '../kit/log/audit.ts';
+import { AccessTokenVerifier } from '../kit/tokens/access-token-verifier.ts';
+import { readBearer } from '../kit/tokens/bearer.ts';
+import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_TXN_TOKEN } from '../kit/tokens/claims.ts';
+import { tokenRefusal } from '../kit/tokens/refusal.ts';
+import { STS_ID } from '../kit/workload/token-plane.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { GATEWAY_PUBLIC_ROUTES } from '../topology.ts';
 
+export const PUBLIC_BODY_LIMIT = 8 * 1024;
+
+async function postForm(workload: Workload, form: Record<string, string>) {
+  return workload.call('sts', { path: '/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+}
+
 export async function startGatewayService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
   let workload: Workload;
+  let userTokens: AccessTokenVerifier;
+
+  const userTokenGuard: Guard = async (ctx) => {
+    if (!ctx.route.authorize) return undefined;
+    const bearer = readBearer(ctx.req.headers.authorization);
+    const result = bearer.ok ? await userTokens.verify(bearer.token, '') : bearer;
+    workload.metrics.tokenVerifications.inc({ result: result.ok ? 'ok' : 'fail', reason: result.ok ? 'none' : result.reason });
+    if (!result.ok) {
+      const r = tokenRefusal(result.reason, ctx.requestId);
+      return { status: r.status, reason: result.reason, headers: r.headers };
+    }
+    ctx.facts.user = result.claims.sub;
+    ctx.facts.userToken = bearer.ok ? bearer.token : undefined;
+    return undefined;
+  };
+
   const publicHandlers: Record<string, RouteHandler> = {
+    'POST /login': async (ctx) => {
+      const body = await readJsonBody(ctx.req, 4 * 1024);
+      const { username, password } = (body ?? {}) as Record<string, unknown>;
+      if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) throw new BodyError('body_invalid', 'username and password must be non-empty strings');
+      const res = await postForm(workload, { grant_type: 'password', username, password, scope: 'payments:write' });
+      if (res.status !== 200) {
+        audit(workload.logger, { event: 'login_refused', reason: 'login_failed', user: username, request_id: ctx.requestId, peer_addr: ctx.req.socket.remoteAddress });
+        sendError(ctx.res, 401, 'login_failed', ctx.requestId);
+        return;
+      }
+      sendJson(ctx.res, 200, res.json());
+    },
     'POST /payments': async (ctx) => {
-      const body = await readBody(ctx.req, 8 * 1024);
-      const upstream = await workload.callDownstream(ctx, 'payments', {
-        method: 'POST',
-        path: '/payments',
-        headers: { 'content-type': String(ctx.req.headers['content-type'] ?? 'application/json') },
-        body,
+      const raw = await readBody(ctx.req, PUBLIC_BODY_LIMIT);
+      let parsed: { amount?: unknown; currency?: unknown };
+      try {
+        parsed = JSON.parse(raw.toString('utf8')) as typeof parsed;
+      } catch {
+        throw new BodyError('body_invalid', 'body is not valid JSON');
+      }
+      if (typeof parsed?.amount !== 'number' || typeof parsed.currency !== 'string') throw new BodyError('body_invalid', 'amount must be a number and currency a string');
+      const exchange = await postForm(workload, {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: String(ctx.facts.userToken),
+        subject_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+        requested_token_type: TOKEN_TYPE_TXN_TOKEN,
+        purpose: 'payment',
+        amount: String(parsed.amount),
+        currency: parsed.currency,
+        request_id: ctx.requestId,
+        req_ip: ctx.req.socket.remoteAddress ?? '',
       });
+      if (exchange.status !== 200) {
+        const error = exchange.json<{ error?: string }>().error ?? 'invalid_request';
+        audit(workload.logger, { event: 'txn_token_refused', reason: 'txn_token_refused', oauth_error: error, user: String(ctx.facts.user), request_id: ctx.requestId });
+        sendError(ctx.res, 403, 'txn_token_refused', ctx.requestId, { detail: error });
+        return;
+      }
+      ctx.facts.txnToken = exchange.json<{ access_token: string }>().access_token;
+      const upstream = await workload.callDownstream(ctx, 'payments', { method: 'POST', path: '/payments', headers: { 'content-type': 'application/json' }, body: raw });
       ctx.res.writeHead(upstream.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': ctx.requestId });
       ctx.res.end(upstream.body);
     },
   };
+
   const spec: Parameters<typeof startWorkload>[0] = {
     config,
     handlers: {},
-    publicPort: () => ({ routes: GATEWAY_PUBLIC_ROUTES, handlers: publicHandlers }),
+    publicPort: (w) => {
+      userTokens = new AccessTokenVerifier({ issuer: STS_ID, audience: w.spiffeId, jwks: w.tokenPlane!.jwks, certBound: false });
+      return { routes: GATEWAY_PUBLIC_ROUTES, handlers: publicHandlers, guards: [userTokenGuard] };
+    },
   };
   if (joinToken !== undefined) spec.joinToken = joinToken;
   workload = await startWorkload(spec);

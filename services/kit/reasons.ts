@@ -41,6 +41,8 @@ export const REQUEST_REASONS = [
   'header_too_large',
   'not_found',
   'method_not_allowed',
+  'login_failed',
+  'txn_token_refused',
   'join_token_unknown',
   'join_token_used',
   'join_token_expired',

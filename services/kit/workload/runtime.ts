@@ -24,6 +24,7 @@ import { TOPOLOGY, type RouteSpec, type ServiceName } from '../../topology.ts';
 import type { WorkloadConfig } from './config.ts';
 import { CrlSync } from './crl-sync.ts';
 import { recordHandshake, recordRefusal } from './signals.ts';
+import { createTokenPlane, type TokenPlane } from './token-plane.ts';
 
 export interface PublicPortSpec {
   routes: readonly RouteSpec[];
@@ -65,6 +66,7 @@ export class Workload {
   server!: MtlsServer;
   publicServer: MtlsServer | undefined;
   plaintextServer: http.Server | undefined;
+  tokenPlane: TokenPlane | undefined;
   #crlSync: CrlSync | undefined;
   #closers: Array<() => Promise<void> | void> = [];
 
@@ -170,7 +172,9 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
 
   const routes = TOPOLOGY[config.name as ServiceName] ?? [];
   const handlers = { ...opsHandlers(workload), ...spec.handlers };
-  const guards = spec.guards?.(workload) ?? [];
+  // Every workload that verifies or forwards tokens gets the token plane; the CA and the token service do not.
+  if (config.peers.sts && config.name !== 'ca' && config.name !== 'sts') workload.tokenPlane = createTokenPlane(workload);
+  const guards = [...(workload.tokenPlane ? [workload.tokenPlane.guard] : []), ...(spec.guards?.(workload) ?? [])];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
   workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: (e: HandshakeEvent) => recordHandshake(workload, e) }, routerFor(workload, routes, handlers, guards, true));
 

@@ -1,0 +1,77 @@
+/**
+ * The token service as a mesh workload: the OAuth token endpoint (callers
+ * authenticated by their SVID, RFC 8705), the JWKS, and the operator's key
+ * rotation and revocation.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { audit } from '../kit/log/audit.ts';
+import { readFormBody, readJsonBody, BodyError } from '../kit/http/json-body.ts';
+import { sendJson } from '../kit/http/respond.ts';
+import type { RouteHandler } from '../kit/http/mesh-router.ts';
+import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import type { WorkloadConfig } from '../kit/workload/config.ts';
+import { revokeSigningKey, rotateSigningKey } from './admin.ts';
+import { SigningKeys } from './signing-keys.ts';
+import { TokenEndpoint } from './token-endpoint.ts';
+import { TokenIssuer } from './token-issuer.ts';
+import { UserDirectory } from './user-directory.ts';
+
+export interface StsService {
+  workload: Workload;
+  keys: SigningKeys;
+  close(): Promise<void>;
+}
+
+export async function startStsService(config: WorkloadConfig, joinToken: string | undefined): Promise<StsService> {
+  const accessTokenTtlSeconds = config.settings.accessTokenTtlSeconds;
+  const keys = await SigningKeys.create({ maxTokenLifetimeSeconds: Math.max(300, accessTokenTtlSeconds) });
+  const issuer = new TokenIssuer({ keys, accessTokenTtlSeconds });
+  const users = await UserDirectory.create();
+  mkdirSync(join(config.stateDir, 'sts'), { recursive: true, mode: 0o700 });
+  await users.writeCredentialsFile(join(config.stateDir, 'sts', 'users.json'));
+  const endpoint = new TokenEndpoint({ issuer, users });
+  let workload: Workload;
+
+  const handlers: Record<string, RouteHandler> = {
+    'POST /token': async (ctx) => {
+      const form = await readFormBody(ctx.req, 16 * 1024);
+      const answer = await endpoint.handleTokenRequest(form, { spiffeId: ctx.peer!.spiffeId, certThumbprint: ctx.peer!.certThumbprint });
+      const { event, ...fields } = answer.audit;
+      audit(workload.logger, { event, ...fields, request_id: ctx.requestId, peer_spiffe_id: ctx.peer!.spiffeId, correlation_id: ctx.correlationId });
+      sendJson(ctx.res, answer.status, answer.body, answer.headers);
+    },
+    'GET /.well-known/jwks.json': ({ res }) => sendJson(res, 200, keys.jwks(), { 'cache-control': 'max-age=1' }),
+    'POST /admin/rotate': async (ctx) => {
+      ctx.req.resume();
+      const answer = await rotateSigningKey(keys, ctx.peer!.spiffeId);
+      workload.metrics.jwksEvents.inc({ event: 'rotated' });
+      audit(workload.logger, { ...answer.audit, event: 'key_rotated', request_id: ctx.requestId });
+      sendJson(ctx.res, answer.status, answer.body);
+    },
+    'POST /admin/revoke': async (ctx) => {
+      const body = await readJsonBody(ctx.req);
+      if (body === null || typeof body !== 'object') throw new BodyError('body_invalid', 'body must be a JSON object with kid');
+      const answer = await revokeSigningKey(keys, (body as { kid?: unknown }).kid, ctx.peer!.spiffeId);
+      if (answer.status === 200) {
+        workload.metrics.jwksEvents.inc({ event: 'revoked' });
+        audit(workload.logger, { ...answer.audit, event: 'key_revoked', request_id: ctx.requestId });
+      }
+      sendJson(ctx.res, answer.status, answer.body);
+    },
+  };
+
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers };
+  if (joinToken !== undefined) spec.joinToken = joinToken;
+  workload = await startWorkload(spec);
+  const ticker = setInterval(() => {
+    void keys.tick().then(({ rotated }) => {
+      if (!rotated) return;
+      workload.metrics.jwksEvents.inc({ event: 'rotated' });
+      audit(workload.logger, { event: 'key_rotated', kid: keys.currentKid, scheduled: true });
+    });
+  }, 10_000);
+  ticker.unref();
+  workload.onClose(() => clearInterval(ticker));
+  return { workload, keys, close: () => workload.close() };
+}
