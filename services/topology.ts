@@ -57,7 +57,8 @@ export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
 export const CA_ENROL_ROUTES = [route('POST', '/join', [], 'none', false), route('GET', '/bundle.pem', [], 'none', false), route('GET', '/healthz', [], 'none', false)];
 
 /** Routes on the gateway's public HTTPS port (end users, no client certificate). */
-export const GATEWAY_PUBLIC_ROUTES = [route('POST', '/login', [], 'none', false), route('POST', '/payments', [], 'none', true)];
+/** End users carry a user token on POST /payments; the decision is taken at payments, where the resource is known. */
+export const GATEWAY_PUBLIC_ROUTES = [route('POST', '/login', [], 'none', false), route('POST', '/payments', [], 'access', false)];
 
 /** The declared service-to-service edges the PDP must permit (caller → callee action). */
 export interface Edge {

@@ -10,16 +10,10 @@ import { Bench } from 'tinybench';
 import { AccessTokenVerifier } from '../../services/kit/tokens/access-token-verifier.ts';
 import { ConnectionTokenCache } from '../../services/kit/tokens/connection-token-cache.ts';
 import { JwksCache } from '../../services/kit/tokens/jwks-cache.ts';
+import { printRows, rowsOf, type BenchRow } from './bench-row.ts';
 import { SigningKeys } from '../../services/sts/signing-keys.ts';
 import { TokenIssuer } from '../../services/sts/token-issuer.ts';
 
-export interface BenchRow {
-  name: string;
-  p50Us: number;
-  p99Us: number;
-  meanUs: number;
-  samples: number;
-}
 
 export interface TokenVerifyBenchOptions {
   /** Measuring time per task in ms (default 300). */
@@ -71,17 +65,9 @@ export async function benchTokenVerify(options: TokenVerifyBenchOptions = {}): P
     });
   await bench.run();
 
-  return bench.tasks.map((task) => {
-    const result = task.result;
-    if (result.state !== 'completed' && result.state !== 'aborted-with-statistics') {
-      throw new Error(`bench task "${task.name}" did not complete (${result.state === 'errored' ? result.error.message : result.state})`);
-    }
-    const us = (ms: number) => Math.round(ms * 1000 * 100) / 100;
-    return { name: task.name, p50Us: us(result.latency.p50), p99Us: us(result.latency.p99), meanUs: us(result.latency.mean), samples: result.latency.samplesCount };
-  });
+  return rowsOf(bench, 'node:crypto ES256 verify (floor)');
 }
 
 if (import.meta.main) {
-  const rows = await benchTokenVerify();
-  console.table(rows.map((r) => ({ task: r.name, 'p50 µs': r.p50Us, 'p99 µs': r.p99Us, 'mean µs': r.meanUs, samples: r.samples })));
+  printRows('token verification', await benchTokenVerify());
 }

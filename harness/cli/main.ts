@@ -1,6 +1,7 @@
 /** The meshgate command line. Exit codes: 0 pass, 1 gate failed, 2 usage or configuration error. */
 import { caCommand, caHelp } from './commands/ca.ts';
 import { downCommand, downHelp } from './commands/down.ts';
+import { policyCommand, policyHelp } from './commands/policy.ts';
 import { statusCommand, statusHelp } from './commands/status.ts';
 import { upCommand, upHelp } from './commands/up.ts';
 import { processIo, type CommandIo } from './io.ts';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   down: { run: downCommand, help: downHelp },
   status: { run: statusCommand, help: statusHelp },
   ca: { run: caCommand, help: caHelp },
+  policy: { run: policyCommand, help: policyHelp },
 };
 
 export function usage(): string {

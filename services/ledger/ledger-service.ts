@@ -5,6 +5,7 @@ import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { audit } from '../kit/log/audit.ts';
 import { startWorkload, type Workload, type WorkloadSpec } from '../kit/workload/runtime.ts';
+import { minorUnits } from '../kit/workload/policy-plane.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { LedgerStore, type EntryInput } from './ledger-store.ts';
 
@@ -29,8 +30,8 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
     'POST /entries': async (ctx) => {
       const checked = validateEntry(await readJsonBody(ctx.req));
       if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));
-      const user = ctx.facts.user;
-      if (typeof user === 'string' && checked.value.owner !== user) throw new BodyError('body_invalid', 'owner must be the transaction token user');
+      const { value } = checked;
+      if (!(await workload.authorize(ctx, { type: 'Entry', id: value.reference, attributes: { amount: minorUnits(value.amount), currency: value.currency, owner: value.owner } }))) return;
       const outcome = store.book(checked.value);
       if (outcome.kind === 'conflict') {
         sendError(ctx.res, 409, 'body_invalid', ctx.requestId, { detail: 'reference already booked with other details' });
@@ -39,9 +40,10 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
       audit(workload.logger, { event: 'entry_booked', entry_id: outcome.entry.id, reference: outcome.entry.reference, created: outcome.kind === 'created', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
       sendJson(ctx.res, outcome.kind === 'created' ? 201 : 200, { ...outcome.entry, cardToken: undefined, replayed: outcome.kind === 'existing' });
     },
-    'GET /entries/:id': (ctx) => {
+    'GET /entries/:id': async (ctx) => {
       const entry = store.byId(ctx.params.id ?? '');
       if (!entry) return sendError(ctx.res, 404, 'not_found', ctx.requestId);
+      if (!(await workload.authorize(ctx, { type: 'Entry', id: entry.id, attributes: { amount: minorUnits(entry.amount), currency: entry.currency, owner: entry.owner } }))) return;
       sendJson(ctx.res, 200, { ...entry, cardToken: undefined });
     },
   };

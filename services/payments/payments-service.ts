@@ -8,6 +8,7 @@ import { sendJson, sendError } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { logRequestBody } from '../kit/log/logger.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import { minorUnits } from '../kit/workload/policy-plane.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { CardVault } from './card-vault.ts';
 import { validatePaymentRequest } from './payment-request.ts';
@@ -31,8 +32,9 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       const checked = validatePaymentRequest(parsed);
       if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));
       const { value } = checked;
-      const sealed = vault.seal(value.card.number);
       const owner = typeof ctx.facts.user === 'string' ? ctx.facts.user : 'anonymous';
+      if (!(await workload.authorize(ctx, { type: 'Payment', id: value.reference, attributes: { amount: minorUnits(value.amount), currency: value.currency, owner } }))) return;
+      const sealed = vault.seal(value.card.number);
       const booked = await workload.callDownstream(ctx, 'ledger', {
         method: 'POST',
         path: '/entries',

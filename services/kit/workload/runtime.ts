@@ -18,13 +18,15 @@ import type { PeerIdentity } from '../mtls/peer-identity.ts';
 import { RevocationList } from '../mtls/revocation-list.ts';
 import { MtlsServer } from '../mtls/server.ts';
 import { createMeshRouter, CORRELATION_HEADER, type Guard, type Refusal, type RouteContext, type RouteHandler } from '../http/mesh-router.ts';
-import { sendJson } from '../http/respond.ts';
+import { sendError, sendJson } from '../http/respond.ts';
+import type { DecisionResource } from '../../pdp/decision-types.ts';
 import { spiffeIdFor } from '../spiffe.ts';
 import { TOPOLOGY, type RouteSpec, type ServiceName } from '../../topology.ts';
 import type { WorkloadConfig } from './config.ts';
 import { CrlSync } from './crl-sync.ts';
 import { recordHandshake, recordRefusal } from './signals.ts';
 import { createTokenPlane, type TokenPlane } from './token-plane.ts';
+import { createPolicyPlane, type PolicyPlane } from './policy-plane.ts';
 
 export interface PublicPortSpec {
   routes: readonly RouteSpec[];
@@ -67,6 +69,7 @@ export class Workload {
   publicServer: MtlsServer | undefined;
   plaintextServer: http.Server | undefined;
   tokenPlane: TokenPlane | undefined;
+  policyPlane: PolicyPlane | undefined;
   #crlSync: CrlSync | undefined;
   #closers: Array<() => Promise<void> | void> = [];
 
@@ -98,6 +101,16 @@ export class Workload {
   async callDownstream(ctx: RouteContext, peer: ServiceName, req: Omit<MeshRequest, 'url' | 'serverId'> & { path: string }): Promise<MeshResponse> {
     const headers = { ...(req.headers ?? {}), ...(await this.outboundHeaders(ctx, peer)) };
     return this.call(peer, { ...req, headers }, ctx.correlationId);
+  }
+
+  /**
+   * Asks the PDP whether this request may act on the resource. Without a PDP in
+   * the mesh every authorized route is refused (fail closed).
+   */
+  async authorize(ctx: RouteContext, resource: DecisionResource): Promise<boolean> {
+    if (this.policyPlane) return this.policyPlane.authorize(ctx, resource);
+    sendError(ctx.res, 503, 'pdp_unavailable', ctx.requestId);
+    return false;
   }
 
   onClose(fn: () => Promise<void> | void): void {
@@ -174,6 +187,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const handlers = { ...opsHandlers(workload), ...spec.handlers };
   // Every workload that verifies or forwards tokens gets the token plane; the CA and the token service do not.
   if (config.peers.sts && config.name !== 'ca' && config.name !== 'sts') workload.tokenPlane = createTokenPlane(workload);
+  if (config.peers.pdp && routes.some((r) => r.authorize)) workload.policyPlane = createPolicyPlane(workload);
   const guards = [...(workload.tokenPlane ? [workload.tokenPlane.guard] : []), ...(spec.guards?.(workload) ?? [])];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
   workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: (e: HandshakeEvent) => recordHandshake(workload, e) }, routerFor(workload, routes, handlers, guards, true));

@@ -1,0 +1,78 @@
+/**
+ * What a policy decision costs: the embedded engine with the policy set
+ * pre-parsed once per version, the same decision re-parsing policies and
+ * schema every time, and a PolicyEnforcer cache hit.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+import { isAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
+import { PolicyEnforcer } from '../../services/kit/pep/policy-enforcer.ts';
+import { RequestShaper } from '../../services/pdp/cedar-request.ts';
+import type { DecisionRequest } from '../../services/pdp/decision-types.ts';
+import { MESH_SCHEMA_FILE } from '../../services/pdp/mesh-schema.ts';
+import { PdpEngine } from '../../services/pdp/pdp-engine.ts';
+import { PolicyStore } from '../../services/pdp/policy-store.ts';
+import { DEMO_USERS, userEntities } from '../../services/pdp/user-directory.ts';
+import { spiffeIdFor } from '../../services/kit/spiffe.ts';
+
+export interface BenchRow {
+  name: string;
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
+  samples: number;
+}
+
+const POLICY_DIR = new URL('../../services/pdp/policies/', import.meta.url);
+
+const REQUEST: DecisionRequest = {
+  principal: spiffeIdFor('gateway'),
+  action: 'POST /payments',
+  resource: { type: 'Payment', id: 'bench', attributes: { amount: 12_500, currency: 'EUR', owner: 'alice' } },
+  context: { user: 'alice', scope: ['payments:write'], purpose: 'payment', amount: 12_500, currency: 'EUR', txn: 'bench-txn' },
+};
+
+export async function benchPolicyDecide(options: { timeMs?: number } = {}): Promise<BenchRow[]> {
+  const timeMs = options.timeMs ?? 300;
+  if (!Number.isFinite(timeMs) || timeMs <= 0) throw new TypeError(`benchPolicyDecide: timeMs must be a positive number (got ${String(timeMs)})`);
+  const store = await PolicyStore.fromDirectory(fileURLToPath(POLICY_DIR));
+  const engine = new PdpEngine({ policies: store });
+  const set = store.current();
+  const schemaText = readFileSync(MESH_SCHEMA_FILE, 'utf8');
+  const shaped = new RequestShaper(set.schema.json, userEntities(DEMO_USERS)).shape(REQUEST);
+  if (!shaped.ok) throw new Error(`bench request does not fit the schema: ${shaped.errors.join('; ')}`);
+  const enforcer = new PolicyEnforcer({ decide: async (req) => engine.decide(req), cacheTtlMs: 60_000 });
+
+  // Each path must reach the same decision, or the comparison is meaningless.
+  const reparsed = isAuthorized({ ...shaped.parts, policies: { staticPolicies: { ...set.staticPolicies } }, schema: schemaText, validateRequest: true });
+  const embedded = engine.decide(REQUEST);
+  const viaPep = await enforcer.enforce(REQUEST);
+  if (embedded.decision !== 'allow' || reparsed.type !== 'success' || reparsed.response.decision !== 'allow' || !viaPep.allow) {
+    throw new Error('bench request is not allowed on every path; the reference policies or the bench request changed');
+  }
+
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(100, timeMs / 3), throws: true });
+  bench.add('cedar decision, pre-parsed (PdpEngine)', () => {
+    engine.decide(REQUEST);
+  });
+  bench.add('cedar decision, re-parsing policies and schema', () => {
+    isAuthorized({ ...shaped.parts, policies: { staticPolicies: { ...set.staticPolicies } }, schema: schemaText, validateRequest: true });
+  });
+  bench.add('PolicyEnforcer cache hit', async () => {
+    await enforcer.enforce(REQUEST);
+  });
+  await bench.run();
+  return bench.tasks.map((task) => {
+    const r = task.result;
+    if (r.state !== 'completed') throw new Error(`bench task "${task.name}" did not complete (${r.state})`);
+    return { name: task.name, p50Us: r.latency.p50 * 1000, p99Us: r.latency.p99 * 1000, meanUs: r.latency.mean * 1000, samples: r.latency.samplesCount };
+  });
+}
+
+if (import.meta.main) {
+  const rows = await benchPolicyDecide();
+  const fmt = (n: number) => n.toFixed(1).padStart(9);
+  process.stdout.write(`${'task'.padEnd(48)}${'p50 µs'.padStart(9)}${'p99 µs'.padStart(9)}${'mean µs'.padStart(9)}${'samples'.padStart(9)}\n`);
+  for (const r of rows) process.stdout.write(`${r.name.padEnd(48)}${fmt(r.p50Us)}${fmt(r.p99Us)}${fmt(r.meanUs)}${String(r.samples).padStart(9)}\n`);
+}

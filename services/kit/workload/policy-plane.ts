@@ -1,0 +1,86 @@
+/**
+ * Wires the policy plane into a workload: every authorized route asks the PDP
+ * (over mTLS, through a bounded decision cache) once the handler knows the
+ * resource, and fails closed when the PDP is unreachable, slow or in error.
+ */
+import { audit } from '../log/audit.ts';
+import type { RouteContext } from '../http/mesh-router.ts';
+import { sendError } from '../http/respond.ts';
+import { PolicyEnforcer, type EnforcementResult } from '../pep/policy-enforcer.ts';
+import { PdpAnswerError } from '../pep/pdp-answer-error.ts';
+import type { TxnTokenClaims } from '../tokens/claims.ts';
+import type { DecisionRequest, DecisionResponse, DecisionResource } from '../../pdp/decision-types.ts';
+import type { Workload } from './runtime.ts';
+
+export const POLICY_VERSION_HEADER = 'x-policy-version';
+
+/** Amounts cross the policy boundary as integer minor units, so limits compare exactly. */
+export function minorUnits(amount: number): number {
+  return Math.round(amount * 100);
+}
+
+export function txnContext(txn: TxnTokenClaims | undefined): DecisionRequest['context'] {
+  if (!txn) return {};
+  return { user: txn.sub, scope: txn.scope.split(' ').filter(Boolean), purpose: txn.purp, amount: minorUnits(txn.azd.amount), currency: txn.azd.currency, txn: txn.txn };
+}
+
+export interface PolicyPlane {
+  enforcer: PolicyEnforcer;
+  /** Decides the request; on refusal it answers 403/503 itself and returns false. */
+  authorize(ctx: RouteContext, resource: DecisionResource): Promise<boolean>;
+}
+
+export function createPolicyPlane(workload: Workload): PolicyPlane {
+  const { settings } = workload.config;
+  let enforcer: PolicyEnforcer;
+  const decide = async (request: DecisionRequest): Promise<DecisionResponse> => {
+    const res = await workload.call('pdp', { path: '/v1/decide', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), timeoutMs: settings.pdpTimeoutMs + 100 });
+    if (res.status !== 200) throw new PdpAnswerError(`PDP answered ${res.status}`, res.status);
+    const version = res.headers[POLICY_VERSION_HEADER];
+    if (typeof version === 'string') enforcer.onPolicyVersion(version);
+    try {
+      return res.json<DecisionResponse>();
+    } catch {
+      throw new PdpAnswerError('PDP answer is not JSON');
+    }
+  };
+  enforcer = new PolicyEnforcer({ decide, cacheTtlMs: settings.pdpCacheTtlMs, timeoutMs: settings.pdpTimeoutMs, failOpen: settings.pdpFailOpen });
+
+  const record = (ctx: RouteContext, result: EnforcementResult): void => {
+    workload.metrics.authzDecisions.inc({ decision: result.allow ? 'allow' : 'deny', reason: result.reason ?? 'none' });
+    workload.metrics.pdpRequestDuration.observe({ result: result.reason ?? (result.allow ? 'allow' : 'deny') }, result.latencySeconds);
+    ctx.facts.decision = { allow: result.allow, decisionId: result.decisionId, policyIds: result.policyIds, policyVersion: result.policyVersion, cached: result.cached, reason: result.reason };
+    audit(workload.logger, {
+      event: 'authz_decision',
+      decision: result.allow ? 'allow' : 'deny',
+      reason: result.reason,
+      decision_id: result.decisionId,
+      policy_ids: result.policyIds,
+      policy_version: result.policyVersion,
+      cached: result.cached,
+      route: ctx.route.action,
+      request_id: ctx.requestId,
+      correlation_id: ctx.correlationId,
+      peer_spiffe_id: ctx.peer?.spiffeId,
+      detail: result.detail,
+    });
+  };
+
+  return {
+    enforcer,
+    authorize: async (ctx, resource) => {
+      const request: DecisionRequest = {
+        principal: ctx.peer?.spiffeId ?? 'anonymous',
+        action: ctx.route.action,
+        resource,
+        context: txnContext(ctx.facts.txn as TxnTokenClaims | undefined),
+      };
+      const result = await enforcer.enforce(request);
+      record(ctx, result);
+      if (result.allow) return true;
+      const status = result.reason === 'pdp_denied' ? 403 : 503;
+      sendError(ctx.res, status, result.reason ?? 'pdp_denied', ctx.requestId, result.decisionId ? { decision_id: result.decisionId } : {});
+      return false;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { spiffeIdFor } from '../kit/spiffe.ts';
+import { declaredEdges } from '../topology.ts';
+import type { DecisionRequest, DecisionValue } from './decision-types.ts';
+import { PdpEngine } from './pdp-engine.ts';
+import { PolicyStore } from './policy-store.ts';
+
+const POLICY_DIR = fileURLToPath(new URL('./policies/', import.meta.url));
+const store = await PolicyStore.fromDirectory(POLICY_DIR);
+const engine = new PdpEngine({ policies: store });
+
+const GATEWAY = spiffeIdFor('gateway');
+const PAYMENTS = spiffeIdFor('payments');
+const LEDGER = spiffeIdFor('ledger');
+
+interface Spec {
+  principal?: string;
+  action?: string;
+  type?: string;
+  amount?: number;
+  currency?: string;
+  owner?: string;
+  user?: string;
+  txnAmount?: number;
+  txnCurrency?: string;
+  scope?: string[];
+  purpose?: string;
+  extraContext?: Record<string, DecisionValue>;
+}
+
+/** A request that fits the schema; defaults are a valid gateway → payments payment for alice. */
+function request(spec: Spec = {}): DecisionRequest {
+  const action = spec.action ?? 'POST /payments';
+  const amount = spec.amount ?? 12_500;
+  const currency = spec.currency ?? 'EUR';
+  return {
+    principal: spec.principal ?? GATEWAY,
+    action,
+    resource: { type: spec.type ?? (action === 'POST /payments' ? 'Payment' : 'Entry'), id: 'r-1', attributes: { amount, currency, owner: spec.owner ?? 'alice' } },
+    context: { user: spec.user ?? 'alice', scope: spec.scope ?? ['payments:write'], purpose: spec.purpose ?? 'payment', amount: spec.txnAmount ?? amount, currency: spec.txnCurrency ?? currency, txn: 'txn-1', ...spec.extraContext },
+  };
+}
+
+// Golden table: [name, request, decision, determining policy ids].
+const GOLDEN: [string, DecisionRequest, 'allow' | 'deny', string[]][] = [
+  ['gateway creates a payment', request(), 'allow', ['gateway-create-payment']],
+  ['gateway, amount exactly at alice’s limit', request({ amount: 500_000 }), 'allow', ['gateway-create-payment']],
+  ['gateway, amount 1', request({ amount: 1 }), 'allow', ['gateway-create-payment']],
+  ['gateway, USD', request({ currency: 'USD' }), 'allow', ['gateway-create-payment']],
+  ['gateway, amount one over alice’s limit', request({ amount: 500_001 }), 'deny', []],
+  ['gateway, bob one over his limit', request({ user: 'bob', owner: 'bob', amount: 50_001 }), 'deny', []],
+  ['gateway, bob at his limit', request({ user: 'bob', owner: 'bob', amount: 50_000 }), 'allow', ['gateway-create-payment']],
+  ['gateway, currency not settled (JPY)', request({ currency: 'JPY' }), 'deny', []],
+  ['gateway, payment for another user than the txn user', request({ owner: 'bob' }), 'deny', ['forbid-other-users-resource']],
+  ['gateway, amount 0', request({ amount: 0 }), 'deny', ['forbid-non-positive-amount']],
+  ['gateway, negative amount', request({ amount: -5 }), 'deny', ['forbid-non-positive-amount']],
+  ['gateway, amount differs from the approved amount', request({ txnAmount: 100 }), 'deny', []],
+  ['gateway, currency differs from the approved currency', request({ txnCurrency: 'USD' }), 'deny', []],
+  ['gateway, txn without payments:write', request({ scope: ['payments:read'] }), 'deny', []],
+  ['gateway, purpose not payment', request({ purpose: 'refund' }), 'deny', []],
+  ['gateway, user unknown to the directory', request({ user: 'mallory', owner: 'mallory' }), 'deny', []],
+  ['payments books an entry', request({ principal: PAYMENTS, action: 'POST /entries' }), 'allow', ['payments-create-entry']],
+  ['payments, entry for another user than the txn user', request({ principal: PAYMENTS, action: 'POST /entries', owner: 'bob' }), 'deny', ['forbid-other-users-resource']],
+  ['payments, entry over the user’s limit', request({ principal: PAYMENTS, action: 'POST /entries', user: 'bob', owner: 'bob', amount: 60_000 }), 'deny', []],
+  ['payments, entry in an unsettled currency', request({ principal: PAYMENTS, action: 'POST /entries', currency: 'XXX' }), 'deny', []],
+  ['payments reads an entry (read scope)', request({ principal: PAYMENTS, action: 'GET /entries/:id', scope: ['payments:read'] }), 'allow', ['payments-read-entry']],
+  ['payments reads an entry (write scope)', request({ principal: PAYMENTS, action: 'GET /entries/:id' }), 'allow', ['payments-read-entry']],
+  ['payments reads another user’s entry', request({ principal: PAYMENTS, action: 'GET /entries/:id', owner: 'bob' }), 'deny', ['forbid-other-users-resource']],
+  ['payments reads an entry with no scope', request({ principal: PAYMENTS, action: 'GET /entries/:id', scope: [] }), 'deny', []],
+  ['lateral: gateway → ledger POST /entries', request({ principal: GATEWAY, action: 'POST /entries' }), 'deny', []],
+  ['lateral: gateway → ledger GET /entries/:id', request({ principal: GATEWAY, action: 'GET /entries/:id' }), 'deny', []],
+  ['ledger → payments POST /payments', request({ principal: LEDGER }), 'deny', []],
+  ['payments → payments POST /payments', request({ principal: PAYMENTS }), 'deny', []],
+  ['ledger → ledger POST /entries', request({ principal: LEDGER, action: 'POST /entries' }), 'deny', []],
+  ['operator POST /payments', request({ principal: spiffeIdFor('operator') }), 'deny', []],
+  ['unknown workload POST /payments', request({ principal: 'spiffe://meshgate.test/unknown' }), 'deny', []],
+  ['gateway of a foreign trust domain', request({ principal: 'spiffe://elsewhere.test/gateway' }), 'deny', []],
+];
+
+describe('reference policies: golden decision table', () => {
+  it.each(GOLDEN)('%s', (_name, req, decision, policyIds) => {
+    const res = engine.decide(req);
+    expect({ decision: res.decision, policyIds: res.policyIds, errors: res.errors }).toEqual({ decision, policyIds, errors: [] });
+    expect(res.policyVersion).toBe(store.version);
+    expect(res.decisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('covers every declared edge with an allowing row', () => {
+    const allowed = new Set(GOLDEN.filter(([, , d]) => d === 'allow').map(([, r]) => `${r.principal} ${r.action}`));
+    for (const e of declaredEdges()) expect(allowed, `${e.caller} → ${e.action}`).toContain(`${spiffeIdFor(e.caller)} ${e.action}`);
+  });
+
+  it('gives every decision its own id', () => {
+    expect(engine.decide(request()).decisionId).not.toBe(engine.decide(request()).decisionId);
+  });
+});
+
+describe('requests the schema does not admit are denied with errors', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['an action outside the schema', { ...request(), action: 'DELETE /entries' }, /action "DELETE \/entries" is not in the schema/],
+    ['a resource type that does not apply', request({ action: 'POST /entries', type: 'Payment' }), /resource type "Payment" does not apply/],
+    ['a context field the schema lacks', request({ extraContext: { admin: true } }), /admin/],
+    ['a fractional amount', request({ amount: 10.5 }), /must be an integer/],
+    ['a principal that is not a SPIFFE ID', { ...request(), principal: 'gateway' }, /principal must be a SPIFFE ID/],
+    ['a missing context', { ...request(), context: undefined }, /context must be an object/],
+  ];
+  it.each(cases)('%s', (_name, req, message) => {
+    const res = engine.decide(req as DecisionRequest);
+    expect(res.decision).toBe('deny');
+    expect(res.policyIds).toEqual([]);
+    expect(res.errors.join('\n')).toMatch(message);
+  });
+
+  it('reports every problem of a malformed request, not the first', () => {
+    const res = engine.decide({ principal: 'nope', action: '', resource: { type: '', id: '', attributes: {} }, context: {} } as DecisionRequest);
+    expect(res.errors.length).toBeGreaterThanOrEqual(4);
+  });
+});

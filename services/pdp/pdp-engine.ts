@@ -1,0 +1,78 @@
+/**
+ * The policy decision point: evaluates a DecisionRequest against the policy
+ * set in force. Each version is pre-parsed once into Cedar's cache (keyed by
+ * the version hash), so a decision does not re-parse policies or schema.
+ */
+import { randomUUID } from 'node:crypto';
+import { preparsePolicySet, statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
+import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { RequestShaper } from './cedar-request.ts';
+import type { DecisionRequest, DecisionResponse } from './decision-types.ts';
+import { validateDecisionRequest } from './decision-types.ts';
+import type { CompiledPolicySet } from './policy-compile.ts';
+import { DEMO_USERS, userEntities } from './user-directory.ts';
+
+/** Where the engine reads the set in force; PolicyStore is one. */
+export interface PolicySource {
+  current(): CompiledPolicySet;
+}
+
+export interface PdpEngineOptions {
+  policies: PolicySource;
+  /** Entities the PDP knows on its own (the user directory); the demo users by default. */
+  entities?: readonly EntityJson[];
+  newDecisionId?: () => string;
+}
+
+// Cedar's pre-parsed cache lives as long as the wasm instance: one per process.
+const preparsed = new Set<string>();
+
+export class PdpEngine {
+  readonly #source: PolicySource;
+  readonly #entities: readonly EntityJson[];
+  readonly #newId: () => string;
+  #shaper: { schema: string; shaper: RequestShaper } | undefined;
+
+  constructor(options: PdpEngineOptions) {
+    if (typeof options?.policies?.current !== 'function') throw new TypeError('PdpEngine: options.policies must have a current() method returning the policy set in force');
+    if (options.entities !== undefined && !Array.isArray(options.entities)) throw new TypeError('PdpEngine: options.entities must be an array of Cedar entities');
+    if (options.newDecisionId !== undefined && typeof options.newDecisionId !== 'function') throw new TypeError('PdpEngine: options.newDecisionId must be a function');
+    this.#source = options.policies;
+    this.#entities = options.entities ?? userEntities(DEMO_USERS);
+    this.#newId = options.newDecisionId ?? randomUUID;
+  }
+
+  get policyVersion(): string {
+    return this.#source.current().version;
+  }
+
+  /** Never throws on a bad request: it is denied with the reasons in `errors`. */
+  decide(request: DecisionRequest): DecisionResponse {
+    const set = this.#source.current();
+    const deny = (errors: string[]): DecisionResponse => ({ decision: 'deny', policyIds: [], errors, policyVersion: set.version, decisionId: this.#newId() });
+    const invalid = validateDecisionRequest(request);
+    if (invalid.length > 0) return deny(invalid.map((p) => `request: ${p}`));
+    const shaped = this.#shaperFor(set).shape(request);
+    if (!shaped.ok) return deny(shaped.errors.map((p) => `request: ${p}`));
+    if (!preparsed.has(set.version)) {
+      const answer = preparsePolicySet(set.version, { staticPolicies: { ...set.staticPolicies } });
+      if (answer.type === 'failure') return deny(answer.errors.map((e) => `policy set: ${e.message}`));
+      preparsed.add(set.version);
+    }
+    const answer = statefulIsAuthorized({ ...shaped.parts, preparsedPolicySetId: set.version, preparsedSchemaName: set.schema.name, validateRequest: true });
+    if (answer.type === 'failure') return deny(answer.errors.map((e) => `request: ${e.message}`));
+    const { decision, diagnostics } = answer.response;
+    return {
+      decision,
+      policyIds: [...diagnostics.reason].sort(),
+      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+      policyVersion: set.version,
+      decisionId: this.#newId(),
+    };
+  }
+
+  #shaperFor(set: CompiledPolicySet): RequestShaper {
+    if (this.#shaper?.schema !== set.schema.name) this.#shaper = { schema: set.schema.name, shaper: new RequestShaper(set.schema.json, this.#entities) };
+    return this.#shaper.shaper;
+  }
+}
