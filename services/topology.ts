@@ -36,7 +36,7 @@ function route(method: HttpMethod, path: string, callers: readonly string[], tok
 }
 
 /** Operator-only routes every workload serves on its mTLS port. */
-const OPS = [route('GET', '/healthz', [OPERATOR, ...MESH_WORKLOADS, 'ca'], 'none', false), route('GET', '/metrics', [OPERATOR], 'none', false)];
+const OPS = [route('GET', '/healthz', [OPERATOR, ...MESH_WORKLOADS, 'ca'], 'none', false), route('GET', '/metrics', [OPERATOR], 'none', false), route('POST', '/admin/renew-svid', [OPERATOR], 'none', false)];
 
 export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
   ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('POST', '/admin/join-tokens', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],

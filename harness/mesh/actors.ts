@@ -100,6 +100,7 @@ export class Impersonator {
   readonly credentials: TlsCredentials;
   readonly client: MeshClient;
   readonly serial: string;
+  correlationId: string | undefined;
   readonly #mesh: LocalMesh;
 
   private constructor(mesh: LocalMesh, service: string, credentials: TlsCredentials, serial: string) {
@@ -117,6 +118,7 @@ export class Impersonator {
 
   call(service: ServiceName, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; form?: Record<string, string> } = {}): Promise<MeshResponse> {
     const headers = { ...(options.headers ?? {}) };
+    if (this.correlationId) headers[CORRELATION_HEADER] = this.correlationId;
     let body: string | undefined;
     if (options.form) {
       body = new URLSearchParams(options.form).toString();

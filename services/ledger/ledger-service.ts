@@ -18,8 +18,9 @@ export function validateEntry(body: unknown): { ok: true; value: EntryInput } | 
   for (const key of Object.keys(b)) if (!(key in ENTRY_FIELDS)) problems.push(`${key}: unknown field`);
   for (const [key, type] of Object.entries(ENTRY_FIELDS)) if (typeof b[key] !== type) problems.push(`${key}: must be a ${type}`);
   if (typeof b.cardLast4 === 'string' && !/^\d{4}$/.test(b.cardLast4)) problems.push('cardLast4: must be four digits');
-  // A full card number must never reach the ledger.
-  for (const [key, value] of Object.entries(b)) if (typeof value === 'string' && /\d{12,19}/.test(value)) problems.push(`${key}: must not hold a card number`);
+  // The ledger only ever holds the sealed card token, never a card number.
+  if (typeof b.cardToken === 'string' && !/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(b.cardToken)) problems.push('cardToken: must be a sealed card token');
+  if (typeof b.reference === 'string' && !/^[A-Za-z0-9_-]{1,64}$/.test(b.reference)) problems.push('reference: must be 1-64 characters of A-Z a-z 0-9 _ -');
   return problems.length ? { ok: false, problems } : { ok: true, value: b as unknown as EntryInput };
 }
 

@@ -30,7 +30,9 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
   const users = await UserDirectory.create();
   mkdirSync(join(config.stateDir, 'sts'), { recursive: true, mode: 0o700 });
   await users.writeCredentialsFile(join(config.stateDir, 'sts', 'users.json'));
-  const endpoint = new TokenEndpoint({ issuer, users });
+  // Any mesh workload may be an audience: the resource server's audience check is the control, and
+  // mTLS caller lists already keep a token holder off routes it may not call.
+  const endpoint = new TokenEndpoint({ issuer, users, audiencePolicy: 'any-workload' });
   let workload: Workload;
 
   const handlers: Record<string, RouteHandler> = {

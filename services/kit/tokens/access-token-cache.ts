@@ -65,6 +65,12 @@ export class AccessTokenCache {
     this.#held.delete(audience);
   }
 
+  /** Drops every held token: after the caller's own certificate rotated, tokens bound to the old one are useless. */
+  clear(): void {
+    this.#held.clear();
+    this.#pending.clear();
+  }
+
   #fetch(audience: string): Promise<Held> {
     let pending = this.#pending.get(audience);
     if (!pending) {

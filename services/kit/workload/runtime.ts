@@ -47,6 +47,17 @@ export interface WorkloadSpec {
   publicPort?: (workload: Workload) => PublicPortSpec;
 }
 
+// token_cert_mismatch too: a request that raced our own SVID rotation carried a token bound to the old certificate.
+const STALE_ACCESS_TOKEN = new Set(['token_key_revoked', 'token_unknown_kid', 'token_expired', 'token_too_old', 'token_cert_mismatch']);
+
+function errorCodeOf(res: MeshResponse): string {
+  try {
+    return String(res.json<{ error?: unknown }>().error);
+  } catch {
+    return '';
+  }
+}
+
 export interface ReadyRecord {
   name: string;
   pid: number;
@@ -99,8 +110,15 @@ export class Workload {
 
   /** Calls a downstream workload on behalf of an inbound request, carrying its correlation id and tokens. */
   async callDownstream(ctx: RouteContext, peer: ServiceName, req: Omit<MeshRequest, 'url' | 'serverId'> & { path: string }): Promise<MeshResponse> {
-    const headers = { ...(req.headers ?? {}), ...(await this.outboundHeaders(ctx, peer)) };
-    return this.call(peer, { ...req, headers }, ctx.correlationId);
+    const send = async () => this.call(peer, { ...req, headers: { ...(req.headers ?? {}), ...(await this.outboundHeaders(ctx, peer)) } }, ctx.correlationId);
+    const res = await send();
+    // A cached access token the callee no longer accepts (its key was revoked or rotated out) is dropped and
+    // replaced once; the transaction token was not consumed because the access token is checked first.
+    if (res.status === 401 && this.tokenPlane && STALE_ACCESS_TOKEN.has(errorCodeOf(res))) {
+      this.tokenPlane.tokens.invalidate(spiffeIdFor(peer));
+      return send();
+    }
+    return res;
   }
 
   /**
@@ -143,7 +161,20 @@ export class Workload {
 function opsHandlers(workload: Workload): Record<string, RouteHandler> {
   return {
     'GET /healthz': ({ res }) =>
-      sendJson(res, 200, { status: 'ok', service: workload.name, spiffeId: workload.spiffeId, svidNotAfter: new Date(workload.identity.notAfter).toISOString(), crlNumber: workload.revocation.number }),
+      sendJson(res, 200, {
+        status: 'ok',
+        service: workload.name,
+        spiffeId: workload.spiffeId,
+        svidNotAfter: new Date(workload.identity.notAfter).toISOString(),
+        crlNumber: workload.revocation.number,
+        ...(workload.tokenPlane ? { jwks: { version: workload.tokenPlane.jwks.version, kids: workload.tokenPlane.jwks.kids(), ...workload.tokenPlane.jwks.stats } } : {}),
+      }),
+    // "Rotate now": the operator forces an SVID renewal (the same path as the scheduled one).
+    'POST /admin/renew-svid': async ({ req, res }) => {
+      req.resume();
+      await workload.identity.renew();
+      sendJson(res, 200, { spiffeId: workload.spiffeId, serial: workload.identity.serial, notAfter: new Date(workload.identity.notAfter).toISOString() });
+    },
     'GET /metrics': async ({ res }) => {
       const text = await workload.metrics.metrics();
       res.writeHead(200, { 'content-type': workload.metrics.registry.contentType });
@@ -218,6 +249,8 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
     workload.server.updateCredentials(credentials);
     workload.publicServer?.updateCredentials(credentials);
     workload.client.updateCredentials(credentials);
+    // Access tokens are bound to the certificate they were requested with.
+    workload.tokenPlane?.tokens.clear();
     workload.metrics.svidRotations.inc();
     audit(workload.logger, { event: 'svid_rotated', spiffe_id: identity.spiffeId, serial: identity.serial, not_after: new Date(identity.notAfter).toISOString() });
   });

@@ -1,0 +1,101 @@
+/**
+ * One gate run's live parts: the OTLP receiver, the mesh booted once, the rogue
+ * CA shared by scenarios, and the per-scenario contexts. Stopping it stops all
+ * of them, whatever happened.
+ */
+import { join } from 'node:path';
+import { CertificateAuthority } from '../../services/ca/authority.ts';
+import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
+import type { ServiceName } from '../../services/topology.ts';
+import { createOtlpReceiver, type OtlpReceiver } from '../collectors/otlp-receiver.ts';
+import { Impersonator, samplePayment } from '../mesh/actors.ts';
+import { LocalMesh, type LocalMeshOptions } from '../mesh/local-mesh.ts';
+import { check, type Check } from '../scenario/check.ts';
+import type { EngineOptions } from '../scenario/engine.ts';
+import type { ScenarioScope } from '../scenario/define.ts';
+import { sampleLatency } from './latency-probe.ts';
+import { ScenarioMeshContext, type MeshContext } from './mesh-context.ts';
+
+/** How long the mesh may take to serve legitimate traffic again after a redeploy. */
+export const STEADY_STATE_CONVERGENCE_MS = 6000;
+
+export interface GateSessionOptions {
+  stateDir: string;
+  settings?: Partial<Record<ServiceName, Partial<SecuritySettings>>>;
+}
+
+export class GateSession {
+  readonly mesh: LocalMesh;
+  readonly receiver: OtlpReceiver;
+  #rogue: Promise<CertificateAuthority> | undefined;
+  #prober: Impersonator | undefined;
+  #steadyCount = 0;
+
+  private constructor(mesh: LocalMesh, receiver: OtlpReceiver) {
+    this.mesh = mesh;
+    this.receiver = receiver;
+  }
+
+  static async start(options: GateSessionOptions): Promise<GateSession> {
+    const receiver = createOtlpReceiver({ jsonlPath: join(options.stateDir, 'spans.jsonl') });
+    await receiver.start();
+    try {
+      const meshOptions: LocalMeshOptions = { stateDir: options.stateDir, otlpEndpoint: receiver.url };
+      if (options.settings) meshOptions.settings = options.settings;
+      const mesh = await LocalMesh.start(meshOptions);
+      return new GateSession(mesh, receiver);
+    } catch (err) {
+      await receiver.stop();
+      throw err;
+    }
+  }
+
+  /** Full handshakes and warm requests to payments, as a gateway identity. */
+  async latency(): Promise<Record<string, number>> {
+    this.#prober ??= await Impersonator.mint(this.mesh, 'gateway');
+    return sampleLatency(`${this.mesh.url('payments')}/healthz`, this.#prober.credentials);
+  }
+
+  context(scope: ScenarioScope): ScenarioMeshContext {
+    return new ScenarioMeshContext({ mesh: this.mesh, receiver: this.receiver, sharedRogueCa: () => (this.#rogue ??= CertificateAuthority.create({ name: 'rogue CA' })) }, scope);
+  }
+
+  /**
+   * Legitimate traffic succeeds: a demo user logs in and a payment is booked.
+   * After a redeploy the mesh gets a bounded time to converge (verifiers fetch
+   * new keys, clients reconnect); the attempts are part of the evidence.
+   */
+  async steadyState(ctx: MeshContext): Promise<Check[]> {
+    const attempts: string[] = [];
+    const deadline = Date.now() + STEADY_STATE_CONVERGENCE_MS;
+    for (;;) {
+      const token = await ctx.user.login('alice').catch((e: Error) => e);
+      const res = typeof token === 'string' ? await ctx.user.pay(token, samplePayment(`steady-${Date.now()}-${this.#steadyCount++}`, { amount: 3 })) : undefined;
+      if (res?.status === 201) return [check('a legitimate payment is booked', 201, 201, attempts.length ? { convergedAfter: attempts } : undefined)];
+      attempts.push(res ? `${res.status} ${res.body.slice(0, 160)}` : String((token as Error).message));
+      if (Date.now() > deadline) return [check('a legitimate payment is booked', 201, res?.status ?? 0, { attempts })];
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  engineOptions(runId: string, baseline: Record<string, number>): Pick<EngineOptions<MeshContext>, 'context' | 'releaseContext' | 'steadyState' | 'runId'> {
+    return {
+      runId,
+      context: (scope) => this.context(scope),
+      steadyState: (ctx) => this.steadyState(ctx),
+      releaseContext: async (ctx) => {
+        (ctx as ScenarioMeshContext).close();
+        // Security costs seen right after the scenario, next to the healthy baseline.
+        const figures = await this.latency().catch(() => ({}));
+        for (const [k, v] of Object.entries(figures)) ctx.latency(k, v);
+        for (const [k, v] of Object.entries(baseline)) ctx.latency(`baseline${k[0]!.toUpperCase()}${k.slice(1)}`, v);
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.#prober?.close();
+    await this.mesh.stop();
+    await this.receiver.stop();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Legitimate load while something changes underneath: end-user payments from
+ * a fixed number of concurrent clients, bounded in count and in time, until the
+ * change is done and the minimum count is reached.
+ */
+import { samplePayment, type EndUser } from '../mesh/actors.ts';
+
+export interface LoadResult {
+  sent: number;
+  succeeded: number;
+  failures: string[];
+  durationMs: number;
+}
+
+export async function paymentsUnderLoad(user: EndUser, during: () => Promise<void>, options: { concurrency?: number; minimum?: number; maximum?: number; timeoutMs?: number } = {}): Promise<LoadResult> {
+  const { concurrency = 10, minimum = 100, maximum = 2000, timeoutMs = 30_000 } = options;
+  const token = await user.login('alice');
+  const started = performance.now();
+  let done = false;
+  let sent = 0;
+  let succeeded = 0;
+  const failures: string[] = [];
+  const tag = `load-${Date.now()}`;
+  const worker = async (): Promise<void> => {
+    while ((!done || sent < minimum) && sent < maximum && performance.now() - started < timeoutMs) {
+      const n = sent++;
+      const res = await user.pay(token, samplePayment(`${tag}-${n}`, { amount: 1 })).catch((e: Error) => ({ status: 0, body: e.message }));
+      if (res.status === 201) succeeded += 1;
+      else failures.push(`${res.status} ${res.body.slice(0, 160)}`);
+    }
+  };
+  const change = during().finally(() => (done = true));
+  await Promise.all([change, ...Array.from({ length: concurrency }, worker)]);
+  return { sent, succeeded, failures, durationMs: performance.now() - started };
+}

@@ -1,0 +1,60 @@
+/**
+ * Misconfigurations a real team could ship. Mutation mode applies each in turn
+ * (a redeploy with a changed setting, or a policy push) and expects at least
+ * one scenario to fail; a mutant no scenario notices means the gate has a blind spot.
+ */
+import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
+import type { ServiceName } from '../../services/topology.ts';
+import type { Mutant } from '../scenario/mutation.ts';
+import type { LocalMesh } from '../mesh/local-mesh.ts';
+
+export interface MeshMutant extends Mutant {
+  /** Scenarios expected to notice, run first. */
+  killers: string[];
+  apply(mesh: LocalMesh): Promise<() => Promise<void>>;
+}
+
+const SETTINGS_FILE = 'services/kit/workload/settings.ts';
+
+function settingMutant(id: string, title: string, service: ServiceName, settings: Partial<SecuritySettings>, killers: string[]): MeshMutant {
+  const [setting, value] = Object.entries(settings)[0]!;
+  return {
+    id,
+    title,
+    description: `${service} redeployed with ${setting}=${JSON.stringify(value)}`,
+    fault: `${setting}: ${JSON.stringify(value)} on ${service}`,
+    location: { uri: SETTINGS_FILE, setting },
+    killers,
+    apply: async (mesh) => {
+      await mesh.restart(service, settings);
+      return () => mesh.restart(service, {});
+    },
+  };
+}
+
+export const ALLOW_ALL_POLICY = '@id("allow-all")\npermit(principal, action, resource);\n';
+
+export const MUTANTS: readonly MeshMutant[] = [
+  {
+    id: 'policy.allow-all',
+    title: 'Allow-all policy pushed to the PDP',
+    description: 'a policy file with permit(principal, action, resource) is added to the reference set',
+    fault: 'permit(principal, action, resource);',
+    location: { uri: 'services/pdp/policies' },
+    killers: ['policy.amount-mismatch', 'policy.cross-user-entry'],
+    apply: async (mesh) => {
+      await mesh.operator.json('pdp', 'PUT', '/admin/policies', { files: { 'zz-allow-all.cedar': ALLOW_ALL_POLICY }, merge: true });
+      return async () => {
+        await mesh.operator.json('pdp', 'POST', '/admin/rollback', {});
+      };
+    },
+  },
+  settingMutant('mtls.crl-check-off', 'CRL checking turned off', 'payments', { checkRevocation: false }, ['mtls.revoked-client-cert']),
+  settingMutant('mtls.accept-expired', 'Expired certificates accepted', 'payments', { acceptExpiredCerts: true }, ['mtls.expired-client-cert']),
+  settingMutant('mtls.plaintext-port', 'Plaintext port opened', 'payments', { plaintextPort: true }, ['mtls.plaintext-http']),
+  settingMutant('tokens.replay-cache-off', 'Replay cache turned off', 'payments', { replayCache: false }, ['tokens.replayed']),
+  settingMutant('tokens.binding-off', 'Certificate binding check turned off', 'payments', { tokenBinding: false }, ['tokens.replay-other-workload']),
+  settingMutant('tokens.audience-off', 'Audience check turned off', 'payments', { audienceCheck: false }, ['tokens.wrong-audience']),
+  settingMutant('leaks.bodies-logged', 'Request bodies logged verbatim', 'payments', { logBodies: true }, ['leaks.canaries']),
+  settingMutant('policy.pdp-fail-open', 'PDP failing open', 'payments', { pdpFailOpen: true }, ['policy.pdp-outage']),
+];

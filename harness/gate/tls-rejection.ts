@@ -1,0 +1,63 @@
+/**
+ * The shape shared by every transport attack: an attacker's own TLS client
+ * connects to a workload's mTLS port with the material the scenario gives it.
+ * The control held when no HTTP answer came back and the workload recorded the
+ * exact reason; operators saw it when the audit line, the failure counter and
+ * the handshake span all carry that reason.
+ */
+import { readFileSync } from 'node:fs';
+import type { TlsReason } from '../../services/kit/reasons.ts';
+import type { ServiceName } from '../../services/topology.ts';
+import { probePlaintext, probeTls, type ProbeOutcome, type ProbeRequest } from '../attacks/tls-probe.ts';
+import { check, expectation } from '../scenario/check.ts';
+import { scenarioDefiner, type Scenario } from '../scenario/define.ts';
+import type { ScenarioMeta } from '../scenario/meta.ts';
+import { auditLogged, metricEventually, spanRecorded } from './detections.ts';
+import type { MeshContext } from './mesh-context.ts';
+import type { MetricSample } from './metrics-text.ts';
+import type { LogCursor } from '../evidence/log-cursor.ts';
+
+const define = scenarioDefiner<MeshContext>();
+
+export interface TlsAttack {
+  meta: ScenarioMeta;
+  target: ServiceName;
+  reason: TlsReason;
+  /** The attacker's TLS material; `plaintext` speaks HTTP without TLS. */
+  material(ctx: MeshContext): Promise<Omit<ProbeRequest, 'url'> | 'plaintext'>;
+}
+
+interface Injected {
+  outcome: ProbeOutcome;
+  cursor: LogCursor;
+  before: MetricSample[];
+}
+
+export function tlsRejectionScenario(attack: TlsAttack): Scenario<MeshContext, Injected> {
+  return define<Injected>({
+    meta: attack.meta,
+    async inject(ctx) {
+      const cursor = ctx.mark(attack.target);
+      const before = await ctx.scrape(attack.target);
+      const material = await attack.material(ctx);
+      const url = `${ctx.mesh.url(attack.target)}/healthz`;
+      const outcome = material === 'plaintext' ? await probePlaintext(url) : await probeTls({ url, ca: readFileSync(ctx.mesh.paths.bundle, 'utf8'), ...material });
+      ctx.latency('attackHandshakeUs', outcome.durationMs * 1000);
+      return { outcome, cursor, before };
+    },
+    async expect(ctx, { outcome, cursor, before }) {
+      const audit = await auditLogged(cursor, { event: 'tls_rejected', reason: attack.reason });
+      return expectation(
+        [
+          check('the attacker got no HTTP answer', { answered: false }, { answered: outcome.answered }, { status: outcome.status, error: outcome.error, handshake: outcome.handshake }),
+          check(`${attack.target} refused with reason ${attack.reason}`, attack.reason, (audit.observed as { reason?: unknown }).reason ?? null, audit.evidence),
+        ],
+        [
+          audit,
+          await metricEventually(ctx, attack.target, before, 'meshgate_tls_handshake_failures_total', { reason: attack.reason }),
+          await spanRecorded(ctx, attack.target, 'tls.handshake', { 'error.type': attack.reason }),
+        ],
+      );
+    },
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * The shape shared by token attacks on the payments hop: the attacker holds
+ * the gateway's mTLS identity (or a second one) and presents a forged, stale,
+ * replayed or stolen token. The control held when payments answered 401 with
+ * the exact reason code and nothing was booked; operators saw it when the audit
+ * line, the verification counter and the verification span carry the reason.
+ */
+import type { TokenReason } from '../../services/kit/reasons.ts';
+import type { MeshResponse } from '../../services/kit/mtls/client.ts';
+import { samplePayment, type Impersonator } from '../mesh/actors.ts';
+import { check, checkMatch, expectation } from '../scenario/check.ts';
+import { scenarioDefiner, type Scenario } from '../scenario/define.ts';
+import type { ScenarioMeta } from '../scenario/meta.ts';
+import type { LogCursor } from '../evidence/log-cursor.ts';
+import { auditLogged, metricEventually, spanRecorded } from './detections.ts';
+import { bookedCount } from './ledger-book.ts';
+import type { MeshContext } from './mesh-context.ts';
+import type { MetricSample } from './metrics-text.ts';
+
+const define = scenarioDefiner<MeshContext>();
+
+/** A legitimate gateway's tokens for one payment, as the attack starts from them. */
+export interface Legit {
+  gateway: Impersonator;
+  accessToken: string;
+  txnToken: string;
+  amount: number;
+}
+
+export interface TokenAttack {
+  meta: ScenarioMeta;
+  reason: TokenReason;
+  /** Sends the attack; may send legitimate requests first (e.g. the original use of a replayed token). */
+  attack(ctx: MeshContext, legit: Legit, send: (as: Impersonator, headers: Record<string, string>, reference: string) => Promise<MeshResponse>): Promise<MeshResponse>;
+  revert?(ctx: MeshContext): Promise<void>;
+}
+
+interface Injected {
+  res: MeshResponse;
+  reference: string;
+  token: string;
+  cursor: LogCursor;
+  before: MetricSample[];
+}
+
+export async function legitTokens(ctx: MeshContext, amount = 12): Promise<Legit> {
+  const gateway = await ctx.actor('gateway');
+  const userToken = await ctx.user.login('alice');
+  return { gateway, accessToken: await gateway.accessToken('payments'), txnToken: await gateway.transactionToken(userToken, amount), amount };
+}
+
+export function tokenRejectionScenario(attack: TokenAttack): Scenario<MeshContext, Injected> {
+  const spec: Parameters<typeof define<Injected>>[0] = {
+    meta: attack.meta,
+    async inject(ctx) {
+      const legit = await legitTokens(ctx);
+      let reference = '';
+      let presented = '';
+      const send = (as: Impersonator, headers: Record<string, string>, ref: string) => {
+        reference = ref;
+        presented = headers.authorization ?? headers['txn-token'] ?? '';
+        return as.call('payments', 'POST', '/payments', { body: samplePayment(ref, { amount: legit.amount }), headers });
+      };
+      // Marks are taken inside attack() via this cursor so legitimate set-up traffic never counts.
+      const cursor = ctx.mark('payments');
+      const before = await ctx.scrape('payments');
+      const res = await attack.attack(ctx, legit, send);
+      return { res, reference, token: presented, cursor, before };
+    },
+    async expect(ctx, { res, reference, token, cursor, before }) {
+      const body = res.json<{ error?: string }>();
+      return expectation(
+        [
+          check('payments answered 401', 401, res.status),
+          check('reason code', attack.reason, body.error, body),
+          // RFC 6750 §3.1: a request without credentials gets a bare challenge.
+          checkMatch('RFC 6750 challenge', attack.reason === 'token_missing' ? /^Bearer$/ : new RegExp(`invalid_token.*${attack.reason}`), String(res.headers['www-authenticate'] ?? '')),
+          check('nothing was booked', 0, bookedCount(ctx.mesh.paths.root, reference), { reference }),
+          check('the error body does not echo the token', false, token.length > 20 && res.text().includes(token.replace(/^Bearer /, '').slice(0, 40))),
+        ],
+        [
+          await auditLogged(cursor, { event: 'token_rejected', reason: attack.reason }),
+          await metricEventually(ctx, 'payments', before, 'meshgate_token_verifications_total', { result: 'fail', reason: attack.reason }),
+          await spanRecorded(ctx, 'payments', 'meshgate.token.verify', { 'meshgate.token.reason': attack.reason }),
+        ],
+      );
+    },
+  };
+  if (attack.revert) spec.revert = (ctx) => attack.revert!(ctx);
+  return define<Injected>(spec);
+}
+
+export const bearer = (token: string) => `Bearer ${token}`;
+export const newReference = (tag: string) => `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;

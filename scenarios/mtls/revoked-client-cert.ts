@@ -1,0 +1,28 @@
+import { tlsRejectionScenario } from '../../harness/gate/tls-rejection.ts';
+
+export const scenario = tlsRejectionScenario({
+  meta: {
+    id: 'mtls.revoked-client-cert',
+    title: 'A revoked certificate is refused once the CRL reaches the workload',
+    plane: 'mtls',
+    severity: 'critical',
+    threat: 'A workload key leaked and was revoked, but the thief keeps using the certificate.',
+    tags: ['transport', 'revocation'],
+    control: { kind: 'setting', location: 'services/kit/workload/settings.ts', description: 'checkRevocation is true' },
+  },
+  target: 'payments',
+  reason: 'cert_revoked',
+  material: async (ctx) => {
+    const actor = await ctx.actor('gateway');
+    const revoked = await ctx.mesh.operator.json<{ crlNumber: number }>('ca', 'POST', '/admin/revoke', { serial: actor.serial });
+    // The CRL long poll pushes the new list; wait until payments reports it.
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const health = await ctx.mesh.operator.json<{ crlNumber: number }>('payments', 'GET', '/healthz');
+      if (health.crlNumber >= revoked.crlNumber) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    ctx.latency('revocationPropagationUs', (performance.now() - started) * 1000);
+    return { cert: actor.credentials.certPem, key: actor.credentials.keyPem };
+  },
+});

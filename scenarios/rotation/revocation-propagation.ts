@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { probeTls } from '../../harness/attacks/tls-probe.ts';
+import { auditLogged } from '../../harness/gate/detections.ts';
+import type { MeshContext } from '../../harness/gate/mesh-context.ts';
+import { check, checkThat, expectation } from '../../harness/scenario/check.ts';
+import { defineScenario } from '../../harness/scenario/define.ts';
+import type { ServiceName } from '../../services/topology.ts';
+
+const PEERS: ServiceName[] = ['sts', 'pdp', 'ledger', 'payments', 'gateway'];
+
+export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof inject>>>({
+  meta: {
+    id: 'rotation.revocation-propagation',
+    title: 'A revocation reaches every workload within the CRL refresh bound',
+    plane: 'rotation',
+    severity: 'critical',
+    threat: 'A revoked certificate keeps working on the workloads that have not heard of the revocation yet.',
+    tags: ['rotation', 'revocation'],
+    control: { kind: 'setting', location: 'services/kit/workload/settings.ts', description: 'crlRefreshMs bounds revocation propagation (long poll pushes it at once)' },
+  },
+  inject,
+  async expect(ctx, { acceptedBefore, refusedAfter, propagationMs, bound, audits }) {
+    return expectation(
+      [
+        check('every workload accepted the certificate before revocation', PEERS.length, acceptedBefore),
+        checkThat(`every workload knows the revocation within ${bound} ms`, { ok: propagationMs <= bound, expected: `<= ${bound} ms`, observed: `${Math.round(propagationMs)} ms` }),
+        check('every workload refuses the revoked certificate', PEERS, refusedAfter),
+      ],
+      audits,
+    );
+  },
+});
+
+async function inject(ctx: MeshContext) {
+  const actor = await ctx.actor('gateway');
+  const ca = readFileSync(ctx.mesh.paths.bundle, 'utf8');
+  const probe = (s: ServiceName) => probeTls({ url: `${ctx.mesh.url(s)}/healthz`, cert: actor.credentials.certPem, key: actor.credentials.keyPem, ca });
+  let acceptedBefore = 0;
+  for (const s of PEERS) if ((await probe(s)).status === 200) acceptedBefore += 1;
+  const cursors = PEERS.map((s) => ctx.mark(s));
+  const started = performance.now();
+  const { crlNumber } = await ctx.mesh.operator.json<{ crlNumber: number }>('ca', 'POST', '/admin/revoke', { serial: actor.serial });
+  const bound = ctx.mesh.configs.get('payments')!.settings.crlRefreshMs;
+  const pending = new Set(PEERS);
+  while (pending.size && performance.now() - started < bound * 3) {
+    for (const s of [...pending]) if ((await ctx.mesh.operator.json<{ crlNumber: number }>(s, 'GET', '/healthz')).crlNumber >= crlNumber) pending.delete(s);
+    if (pending.size) await new Promise((r) => setTimeout(r, 10));
+  }
+  const propagationMs = pending.size ? Infinity : performance.now() - started;
+  ctx.latency('revocationPropagationUs', Number.isFinite(propagationMs) ? propagationMs * 1000 : -1);
+  const refusedAfter: ServiceName[] = [];
+  for (const s of PEERS) if (!(await probe(s)).answered) refusedAfter.push(s);
+  const audits = await Promise.all(cursors.map((c) => auditLogged(c, { event: 'tls_rejected', reason: 'cert_revoked' })));
+  return { acceptedBefore, refusedAfter, propagationMs, bound, audits };
+}
