@@ -11,7 +11,8 @@ import { AccessTokenVerifier } from '../kit/tokens/access-token-verifier.ts';
 import { readBearer } from '../kit/tokens/bearer.ts';
 import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_TXN_TOKEN } from '../kit/tokens/claims.ts';
 import { tokenRefusal } from '../kit/tokens/refusal.ts';
-import { STS_ID } from '../kit/workload/token-plane.ts';
+import { recordVerification, STS_ID } from '../kit/workload/token-plane.ts';
+import { withTokenVerifySpan } from '../kit/telemetry/spans.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { GATEWAY_PUBLIC_ROUTES } from '../topology.ts';
@@ -29,8 +30,11 @@ export async function startGatewayService(config: WorkloadConfig, joinToken: str
   const userTokenGuard: Guard = async (ctx) => {
     if (ctx.route.token === 'none') return undefined;
     const bearer = readBearer(ctx.req.headers.authorization);
-    const result = bearer.ok ? await userTokens.verify(bearer.token, '') : bearer;
-    workload.metrics.tokenVerifications.inc({ result: result.ok ? 'ok' : 'fail', reason: result.ok ? 'none' : result.reason });
+    const result = await withTokenVerifySpan('user', async (span) => {
+      const r = bearer.ok ? await userTokens.verify(bearer.token, '') : bearer;
+      recordVerification(workload, ctx, 'user', r, span);
+      return r;
+    });
     if (!result.ok) {
       const r = tokenRefusal(result.reason, ctx.requestId);
       return { status: r.status, reason: result.reason, headers: r.headers };

@@ -4,6 +4,7 @@
  * resource, and fails closed when the PDP is unreachable, slow or in error.
  */
 import { audit } from '../log/audit.ts';
+import { withAuthzSpan, type AuthzDecisionRecord } from '../telemetry/spans.ts';
 import type { RouteContext } from '../http/mesh-router.ts';
 import { sendError } from '../http/respond.ts';
 import { PolicyEnforcer, type EnforcementResult } from '../pep/policy-enforcer.ts';
@@ -75,7 +76,15 @@ export function createPolicyPlane(workload: Workload): PolicyPlane {
         resource,
         context: txnContext(ctx.facts.txn as TxnTokenClaims | undefined),
       };
-      const result = await enforcer.enforce(request);
+      const result = await withAuthzSpan({ action: request.action, principal: request.principal }, async (span) => {
+        const r = await enforcer.enforce(request);
+        const decision: AuthzDecisionRecord = { decision: r.allow ? 'allow' : 'deny', policyIds: r.policyIds, cached: r.cached };
+        if (r.policyVersion) decision.policyVersion = r.policyVersion;
+        if (r.decisionId) decision.decisionId = r.decisionId;
+        if (r.reason) decision.reason = r.reason;
+        span.decide(decision);
+        return r;
+      });
       record(ctx, result);
       if (result.allow) return true;
       const status = result.reason === 'pdp_denied' ? 403 : 503;

@@ -2,10 +2,24 @@
 import { audit } from '../log/audit.ts';
 import type { HandshakeEvent } from '../mtls/handshake-event.ts';
 import type { Refusal, RouteContext } from '../http/mesh-router.ts';
+import { recordHandshakeSpan, type HandshakeSpanInput } from '../telemetry/spans.ts';
+import { MESHGATE_ATTR } from '../telemetry/attributes.ts';
 import type { Workload } from './runtime.ts';
+
+function handshakeSpan(workload: Workload, e: HandshakeEvent): void {
+  const input: HandshakeSpanInput = { role: e.role, established: e.ok, resumed: e.resumed, startTime: e.startTime, endTime: e.endTime, peerAddress: e.remoteAddress };
+  if (e.protocol) input.protocol = e.protocol;
+  if (e.cipher) input.cipher = e.cipher;
+  if (e.reason) input.errorType = e.reason;
+  if (e.peer) input.peer = { subject: e.peer.subject, sha256: Buffer.from(e.peer.certThumbprint, 'base64url').toString('hex'), notAfter: e.peer.notAfter };
+  const span = recordHandshakeSpan(input);
+  span.setAttribute(MESHGATE_ATTR.localSpiffeId, workload.spiffeId);
+  if (e.spiffeId) span.setAttribute(MESHGATE_ATTR.peerSpiffeId, e.spiffeId);
+}
 
 export function recordHandshake(workload: Workload, e: HandshakeEvent): void {
   workload.metrics.tlsHandshakeDuration.observe({ role: e.role, result: e.ok ? 'ok' : 'fail', resumed: String(e.resumed) }, e.durationSeconds);
+  handshakeSpan(workload, e);
   if (e.ok) return;
   workload.metrics.tlsHandshakeFailures.inc({ reason: e.reason ?? 'tls_handshake_failed' });
   const event: Parameters<typeof audit>[1] = { event: 'tls_rejected', reason: e.reason ?? 'tls_handshake_failed', peer_addr: e.remoteAddress, detail: e.detail };

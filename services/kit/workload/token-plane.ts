@@ -9,6 +9,7 @@ import type { Guard, RouteContext } from '../http/mesh-router.ts';
 import { AccessTokenCache } from '../tokens/access-token-cache.ts';
 import { AccessTokenVerifier } from '../tokens/access-token-verifier.ts';
 import { readBearer } from '../tokens/bearer.ts';
+import { withTokenVerifySpan, type TokenVerifyRecorder } from '../telemetry/spans.ts';
 import { connectionTokenCacheFor } from '../tokens/connection-token-cache.ts';
 import { JwksCache, type JwksDocument } from '../tokens/jwks-cache.ts';
 import { tokenRefusal } from '../tokens/refusal.ts';
@@ -63,9 +64,13 @@ export function createAccessTokenCache(workload: Workload): AccessTokenCache {
   });
 }
 
-function recordVerification(workload: Workload, ctx: RouteContext, kind: 'access' | 'txn', result: { ok: boolean; reason?: TokenReason; kid?: string }): void {
+/** One verification, seen three ways: counter, span (never the token) and the request's facts. */
+export function recordVerification(workload: Workload, ctx: RouteContext, kind: 'access' | 'txn' | 'user', result: { ok: boolean; reason?: TokenReason; kid?: string }, span: TokenVerifyRecorder): void {
   workload.metrics.tokenVerifications.inc({ result: result.ok ? 'ok' : 'fail', reason: result.reason ?? 'none' });
   ctx.facts[`${kind}TokenKid`] = result.kid;
+  if (result.kid) span.setKid(result.kid);
+  if (result.ok) span.accept();
+  else span.reject(result.reason ?? 'token_malformed');
 }
 
 export function createTokenPlane(workload: Workload): TokenPlane {
@@ -89,20 +94,22 @@ export function createTokenPlane(workload: Workload): TokenPlane {
 
   const guard: Guard = async (ctx) => {
     if (ctx.route.token === 'none') return undefined;
-    const bearer = readBearer(ctx.req.headers.authorization);
-    if (!bearer.ok) {
-      recordVerification(workload, ctx, 'access', { ok: false, reason: bearer.reason });
-      return refuse(ctx, bearer.reason);
-    }
-    const access = await accessVerifier.verify(bearer.token, ctx.peer?.certThumbprint ?? '', connectionTokenCacheFor(ctx.req.socket));
-    recordVerification(workload, ctx, 'access', access);
+    const access = await withTokenVerifySpan('access', async (span) => {
+      const bearer = readBearer(ctx.req.headers.authorization);
+      const result = bearer.ok ? await accessVerifier.verify(bearer.token, ctx.peer?.certThumbprint ?? '', connectionTokenCacheFor(ctx.req.socket)) : bearer;
+      recordVerification(workload, ctx, 'access', result, span);
+      return result;
+    });
     if (!access.ok) return refuse(ctx, access.reason);
     ctx.facts.caller = access.claims.sub;
     if (ctx.route.token !== 'access+txn') return undefined;
     const header = ctx.req.headers[TXN_TOKEN_HEADER];
     const raw = typeof header === 'string' ? header : undefined;
-    const txn = await txnVerifier.verify(raw);
-    recordVerification(workload, ctx, 'txn', txn);
+    const txn = await withTokenVerifySpan('txn', async (span) => {
+      const result = await txnVerifier.verify(raw);
+      recordVerification(workload, ctx, 'txn', result, span);
+      return result;
+    });
     if (!txn.ok) {
       if (txn.reason === 'token_replayed') audit(workload.logger, { event: 'replay_detected', reason: 'token_replayed', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId, kid: txn.kid });
       return refuse(ctx, txn.reason);
