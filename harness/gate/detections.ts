@@ -7,7 +7,7 @@ import type { LogCursor } from '../evidence/log-cursor.ts';
 import type { SpanRecord } from '../collectors/span-record.ts';
 import { checkThat, type Check } from '../scenario/check.ts';
 import type { MeshContext } from './mesh-context.ts';
-import { metricValue, type MetricSample } from './metrics-text.ts';
+import { sampleValue, type MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 
 function matches(entry: Record<string, unknown>, want: Record<string, unknown>): boolean {
   return Object.entries(want).every(([k, v]) => (v instanceof RegExp ? typeof entry[k] === 'string' && v.test(entry[k] as string) : entry[k] === v));
@@ -35,14 +35,14 @@ async function lineLogged(cursor: LogCursor, want: Record<string, unknown>, audi
 }
 
 /** A counter grew by at least `by` between two scrapes. */
-export function metricIncreased(before: readonly MetricSample[], after: readonly MetricSample[], name: string, labels: Record<string, string>, by = 1): Check {
-  const a = metricValue(before, name, labels);
-  const b = metricValue(after, name, labels);
+export function metricIncreased(before: MetricsSnapshot, after: MetricsSnapshot, name: string, labels: Record<string, string>, by = 1): Check {
+  const a = sampleValue(before, name, labels);
+  const b = sampleValue(after, name, labels);
   return checkThat(`metric ${name}${JSON.stringify(labels)} increased`, { ok: b - a >= by, expected: `+${by}`, observed: `+${b - a}`, evidence: { metric: name, labels, before: a, after: b } });
 }
 
 /** Polls scrapes until the counter grew (metrics are updated right after the response is sent). */
-export async function metricEventually(ctx: MeshContext, service: Parameters<MeshContext['scrape']>[0], before: readonly MetricSample[], name: string, labels: Record<string, string>, by = 1, timeoutMs = 2000): Promise<Check> {
+export async function metricEventually(ctx: MeshContext, service: Parameters<MeshContext['scrape']>[0], before: MetricsSnapshot, name: string, labels: Record<string, string>, by = 1, timeoutMs = 2000): Promise<Check> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = metricIncreased(before, await ctx.scrape(service), name, labels, by);

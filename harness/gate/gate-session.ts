@@ -14,6 +14,7 @@ import { check, type Check } from '../scenario/check.ts';
 import type { EngineOptions } from '../scenario/engine.ts';
 import type { ScenarioScope } from '../scenario/define.ts';
 import { sampleLatency } from './latency-probe.ts';
+import { newReference } from './reference.ts';
 import { ScenarioMeshContext, type MeshContext } from './mesh-context.ts';
 
 /** How long the mesh may take to serve legitimate traffic again after a redeploy. */
@@ -70,7 +71,7 @@ export class GateSession {
     const deadline = Date.now() + STEADY_STATE_CONVERGENCE_MS;
     for (;;) {
       const token = await ctx.user.login('alice').catch((e: Error) => e);
-      const res = typeof token === 'string' ? await ctx.user.pay(token, samplePayment(`steady-${Date.now()}-${this.#steadyCount++}`, { amount: 3 })) : undefined;
+      const res = typeof token === 'string' ? await ctx.user.pay(token, samplePayment(newReference('steady'), { amount: 3 })) : undefined;
       if (res?.status === 201) return [check('a legitimate payment is booked', 201, 201, attempts.length ? { convergedAfter: attempts } : undefined)];
       attempts.push(res ? `${res.status} ${res.body.slice(0, 160)}` : String((token as Error).message));
       if (Date.now() > deadline) return [check('a legitimate payment is booked', 201, res?.status ?? 0, { attempts })];

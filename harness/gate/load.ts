@@ -4,6 +4,7 @@
  * change is done and the minimum count is reached.
  */
 import { samplePayment, type EndUser } from '../mesh/actors.ts';
+import { newReference } from './reference.ts';
 
 export interface LoadResult {
   sent: number;
@@ -20,7 +21,7 @@ export async function paymentsUnderLoad(user: EndUser, during: () => Promise<voi
   let sent = 0;
   let succeeded = 0;
   const failures: string[] = [];
-  const tag = `load-${Date.now()}`;
+  const tag = newReference('load');
   const worker = async (): Promise<void> => {
     while ((!done || sent < minimum) && sent < maximum && performance.now() - started < timeoutMs) {
       const n = sent++;

@@ -13,7 +13,7 @@ import { LogCursor } from '../evidence/log-cursor.ts';
 import { EndUser, Impersonator } from '../mesh/actors.ts';
 import type { LocalMesh } from '../mesh/local-mesh.ts';
 import type { ScenarioScope } from '../scenario/define.ts';
-import { parseMetrics, type MetricSample } from './metrics-text.ts';
+import { parseExposition, type MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 
 export interface MeshContext {
   readonly mesh: LocalMesh;
@@ -26,7 +26,7 @@ export interface MeshContext {
   /** A cursor on a service's JSON log from now on. */
   mark(service: ServiceName | 'pdp-decisions'): LogCursor;
   /** The service's /metrics, scraped as the operator. */
-  scrape(service: ServiceName): Promise<MetricSample[]>;
+  scrape(service: ServiceName): Promise<MetricsSnapshot>;
   /** Spans collected so far in this scenario (correlated by id or by time). */
   spans(): SpanRecord[];
   waitForSpan(predicate: (span: SpanRecord) => boolean, timeoutMs?: number): Promise<SpanRecord | undefined>;
@@ -74,10 +74,10 @@ export class ScenarioMeshContext implements MeshContext {
     return new LogCursor(`${this.mesh.paths.logs}/${service}.log`);
   }
 
-  async scrape(service: ServiceName): Promise<MetricSample[]> {
+  async scrape(service: ServiceName): Promise<MetricsSnapshot> {
     const res = await this.mesh.operator.request(service, 'GET', '/metrics');
     if (res.status !== 200) throw new Error(`scraping ${service} answered ${res.status}`);
-    return parseMetrics(res.text());
+    return parseExposition(res.text());
   }
 
   spans(): SpanRecord[] {

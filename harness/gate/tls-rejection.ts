@@ -14,7 +14,7 @@ import { scenarioDefiner, type Scenario } from '../scenario/define.ts';
 import type { ScenarioMeta } from '../scenario/meta.ts';
 import { auditLogged, metricEventually, spanRecorded } from './detections.ts';
 import type { MeshContext } from './mesh-context.ts';
-import type { MetricSample } from './metrics-text.ts';
+import type { MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 import type { LogCursor } from '../evidence/log-cursor.ts';
 
 const define = scenarioDefiner<MeshContext>();
@@ -30,7 +30,7 @@ export interface TlsAttack {
 interface Injected {
   outcome: ProbeOutcome;
   cursor: LogCursor;
-  before: MetricSample[];
+  before: MetricsSnapshot;
 }
 
 export function tlsRejectionScenario(attack: TlsAttack): Scenario<MeshContext, Injected> {

@@ -15,7 +15,7 @@ import type { LogCursor } from '../evidence/log-cursor.ts';
 import { auditLogged, metricEventually, spanRecorded } from './detections.ts';
 import { bookedCount } from './ledger-book.ts';
 import type { MeshContext } from './mesh-context.ts';
-import type { MetricSample } from './metrics-text.ts';
+import type { MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 
 const define = scenarioDefiner<MeshContext>();
 
@@ -40,7 +40,7 @@ interface Injected {
   reference: string;
   token: string;
   cursor: LogCursor;
-  before: MetricSample[];
+  before: MetricsSnapshot;
 }
 
 export async function legitTokens(ctx: MeshContext, amount = 12): Promise<Legit> {
@@ -91,4 +91,4 @@ export function tokenRejectionScenario(attack: TokenAttack): Scenario<MeshContex
 }
 
 export const bearer = (token: string) => `Bearer ${token}`;
-export const newReference = (tag: string) => `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+export { newReference } from './reference.ts';

@@ -2,6 +2,7 @@ import { auditLogged, metricEventually } from '../../harness/gate/detections.ts'
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { check, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
+import { newReference } from '../../harness/gate/reference.ts';
 import { samplePayment } from '../../harness/mesh/actors.ts';
 
 export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof inject>>>({
@@ -31,7 +32,7 @@ async function inject(ctx: MeshContext) {
   const gateway = await ctx.actor('gateway');
   const cursor = ctx.mark('ledger');
   const before = await ctx.scrape('ledger');
-  const p = samplePayment(`lateral-${Date.now()}`);
+  const p = samplePayment(newReference('lateral'));
   const res = await gateway.call('ledger', 'POST', '/entries', { body: { reference: p.reference, amount: p.amount, currency: p.currency, cardLast4: '1111', cardToken: 'v1.x.y.z', owner: 'alice' } });
   return { res, cursor, before };
 }

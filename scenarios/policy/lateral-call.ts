@@ -2,6 +2,7 @@ import { decisionLogged } from '../../harness/gate/detections.ts';
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { check, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
+import { newReference } from '../../harness/gate/reference.ts';
 
 /** Defence in depth: even if a caller list were widened, the PDP denies an undeclared edge. */
 export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof inject>>>({
@@ -29,7 +30,7 @@ async function inject(ctx: MeshContext) {
   const res = await ctx.mesh.operator.request('pdp', 'POST', '/v1/decide', {
     principal: 'spiffe://meshgate.test/gateway',
     action: 'POST /entries',
-    resource: { type: 'Entry', id: `lateral-${Date.now()}`, attributes: { amount: 1200, currency: 'EUR', owner: 'alice' } },
+    resource: { type: 'Entry', id: newReference('lateral'), attributes: { amount: 1200, currency: 'EUR', owner: 'alice' } },
     context: { user: 'alice', scope: ['payments:write'], purpose: 'payment', amount: 1200, currency: 'EUR', txn: 'lateral' },
   });
   return { res, decisions };
