@@ -1,7 +1,9 @@
 /** The meshgate command line. Exit codes: 0 pass, 1 gate failed, 2 usage or configuration error. */
 import { caCommand, caHelp } from './commands/ca.ts';
 import { downCommand, downHelp } from './commands/down.ts';
+import { listCommand, listHelp } from './commands/list.ts';
 import { policyCommand, policyHelp } from './commands/policy.ts';
+import { runCommand, runHelp } from './commands/run.ts';
 import { statusCommand, statusHelp } from './commands/status.ts';
 import { upCommand, upHelp } from './commands/up.ts';
 import { processIo, type CommandIo } from './io.ts';
@@ -10,6 +12,8 @@ import { UsageError } from './usage-error.ts';
 type Command = { run: (argv: string[], io: CommandIo) => Promise<number>; help: string };
 
 const COMMANDS: Record<string, Command> = {
+  run: { run: runCommand, help: runHelp },
+  list: { run: listCommand, help: listHelp },
   up: { run: upCommand, help: upHelp },
   down: { run: downCommand, help: downHelp },
   status: { run: statusCommand, help: statusHelp },

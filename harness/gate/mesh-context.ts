@@ -55,13 +55,13 @@ export class ScenarioMeshContext implements MeshContext {
     this.mesh = deps.mesh;
     this.scope = scope;
     this.user = new EndUser(deps.mesh);
-    this.user.correlationId = scope.correlationId;
+    this.user.correlation = { correlationId: scope.runId, scenarioId: scope.scenarioId };
     this.#startedNs = BigInt(Date.now()) * 1_000_000n;
   }
 
   async actor(service: string, issue: Record<string, unknown> = {}): Promise<Impersonator> {
     const actor = await Impersonator.mint(this.mesh, service, issue);
-    actor.correlationId = this.scope.correlationId;
+    actor.correlation = { correlationId: this.scope.runId, scenarioId: this.scope.scenarioId };
     this.#actors.push(actor);
     return actor;
   }

@@ -7,11 +7,17 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { MeshClient, type MeshResponse } from '../../services/kit/mtls/client.ts';
 import type { TlsCredentials } from '../../services/kit/mtls/credentials.ts';
-import { CORRELATION_HEADER } from '../../services/kit/http/mesh-router.ts';
+import { CORRELATION_HEADER, formatCorrelationHeader, type Correlation } from '../../services/kit/telemetry/correlation.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
 import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_TXN_TOKEN } from '../../services/kit/tokens/claims.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import type { LocalMesh } from './local-mesh.ts';
+
+/** The correlation header and a user agent naming the scenario. */
+export function correlationHeaders(correlation: Correlation | undefined): Record<string, string> {
+  if (!correlation) return {};
+  return { [CORRELATION_HEADER]: formatCorrelationHeader(correlation), 'user-agent': `meshgate-scenario/${correlation.scenarioId ?? '-'} (run ${correlation.correlationId})` };
+}
 
 export interface HttpAnswer {
   status: number;
@@ -40,7 +46,8 @@ export class EndUser {
   readonly #mesh: LocalMesh;
   readonly #ca: Buffer;
   readonly #agent = new https.Agent({ keepAlive: true });
-  correlationId: string | undefined;
+  /** Sent on every request so logs and spans can be tied to the scenario that caused them. */
+  correlation: Correlation | undefined;
 
   constructor(mesh: LocalMesh) {
     this.#mesh = mesh;
@@ -52,10 +59,7 @@ export class EndUser {
     if (!base) throw new TypeError('the gateway is not running');
     const payload = typeof body === 'string' ? body : JSON.stringify(body);
     const all: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers };
-    if (this.correlationId) {
-      all[CORRELATION_HEADER] = this.correlationId;
-      all['user-agent'] = `meshgate-scenario/${this.correlationId}`;
-    }
+    Object.assign(all, correlationHeaders(this.correlation));
     return new Promise((resolve, reject) => {
       const req = https.request(new URL(path, base), { method: 'POST', ca: this.#ca, agent: this.#agent, headers: all, timeout: 10_000 }, (res) => {
         let data = '';
@@ -100,7 +104,7 @@ export class Impersonator {
   readonly credentials: TlsCredentials;
   readonly client: MeshClient;
   readonly serial: string;
-  correlationId: string | undefined;
+  correlation: Correlation | undefined;
   readonly #mesh: LocalMesh;
 
   private constructor(mesh: LocalMesh, service: string, credentials: TlsCredentials, serial: string) {
@@ -118,7 +122,7 @@ export class Impersonator {
 
   call(service: ServiceName, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; form?: Record<string, string> } = {}): Promise<MeshResponse> {
     const headers = { ...(options.headers ?? {}) };
-    if (this.correlationId) headers[CORRELATION_HEADER] = this.correlationId;
+    Object.assign(headers, correlationHeaders(this.correlation));
     let body: string | undefined;
     if (options.form) {
       body = new URLSearchParams(options.form).toString();

@@ -140,8 +140,9 @@ describe('signing key rotation', () => {
     const kids: string[] = [];
     const rotate = async (): Promise<void> => {
       for (let i = 0; i < 2; i++) {
-        // Publish-next-then-sign: rotations are spaced by more than the verifiers' JWKS refresh interval.
-        await new Promise((r) => setTimeout(r, 2500));
+        // Publish-next-then-sign: rotations are spaced by two JWKS refresh intervals (2 s), so every verifier
+        // has fetched the published next key before it signs, even on a loaded machine.
+        await new Promise((r) => setTimeout(r, 4500));
         const res = await mesh.operator.json<{ current: string }>('sts', 'POST', '/admin/rotate');
         kids.push(res.current);
         rotations += 1;

@@ -24,7 +24,7 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
 async function inject(ctx: MeshContext) {
   const cursor = ctx.mark('sts');
   const kids: string[] = [];
-  const spacing = ctx.mesh.configs.get('payments')!.settings.jwksRefreshMs + 500;
+  const spacing = 2 * ctx.mesh.configs.get('payments')!.settings.jwksRefreshMs + 500;
   const load = await paymentsUnderLoad(
     ctx.user,
     async () => {

@@ -10,6 +10,8 @@ import type { PeerIdentity } from '../mtls/peer-identity.ts';
 import { serviceOf } from '../spiffe.ts';
 import { matchRoute, type RouteSpec } from '../../topology.ts';
 import { BodyError } from './json-body.ts';
+import { CORRELATION_HEADER, formatCorrelationHeader, parseCorrelationHeader } from '../telemetry/correlation.ts';
+import { annotateServerSpan } from '../telemetry/spans.ts';
 import { sendError } from './respond.ts';
 
 export interface RouteContext {
@@ -20,7 +22,10 @@ export interface RouteContext {
   route: RouteSpec;
   params: Record<string, string>;
   requestId: string;
+  /** "<run>/<scenario>" from a well-formed x-meshgate-correlation header, for logs. */
   correlationId: string | undefined;
+  /** The header to forward downstream, re-formatted from what was parsed (never raw input). */
+  correlationHeader: string | undefined;
   /** Facts established by guards (verified token claims, decision ids) for handlers and logs. */
   facts: Record<string, unknown>;
 }
@@ -49,7 +54,6 @@ export interface MeshRouterOptions {
   onError?: (ctx: RouteContext, err: unknown) => void;
 }
 
-export const CORRELATION_HEADER = 'x-meshgate-correlation';
 
 function callerGuard(ctx: RouteContext): Refusal | undefined {
   const caller = ctx.peer ? serviceOf(ctx.peer.spiffeId) : undefined;
@@ -78,8 +82,19 @@ export function createMeshRouter(options: MeshRouterOptions): (req: IncomingMess
       finish(undefined, 'unmatched');
       return;
     }
-    const correlation = req.headers[CORRELATION_HEADER];
-    const ctx: RouteContext = { req, res, peer, route: match.route, params: match.params, requestId, correlationId: typeof correlation === 'string' ? correlation.slice(0, 128) : undefined, facts: {} };
+    const correlation = parseCorrelationHeader(req.headers[CORRELATION_HEADER]);
+    const ctx: RouteContext = {
+      req,
+      res,
+      peer,
+      route: match.route,
+      params: match.params,
+      requestId,
+      correlationId: correlation ? [correlation.correlationId, correlation.scenarioId].filter(Boolean).join('/') : undefined,
+      correlationHeader: correlation ? formatCorrelationHeader(correlation) : undefined,
+      facts: {},
+    };
+    annotateServerSpan({ route: match.route.path, method: match.route.method, ...(peer ? { peerSpiffeId: peer.spiffeId } : {}), headers: req.headers });
     void (async () => {
       for (const guard of guards) {
         const refusal = await guard(ctx);

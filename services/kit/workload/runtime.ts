@@ -17,7 +17,8 @@ import type { HandshakeEvent } from '../mtls/handshake-event.ts';
 import type { PeerIdentity } from '../mtls/peer-identity.ts';
 import { RevocationList } from '../mtls/revocation-list.ts';
 import { MtlsServer } from '../mtls/server.ts';
-import { createMeshRouter, CORRELATION_HEADER, type Guard, type Refusal, type RouteContext, type RouteHandler } from '../http/mesh-router.ts';
+import { CORRELATION_HEADER } from '../telemetry/correlation.ts';
+import { createMeshRouter, type Guard, type Refusal, type RouteContext, type RouteHandler } from '../http/mesh-router.ts';
 import { sendError, sendJson } from '../http/respond.ts';
 import type { DecisionResource } from '../../pdp/decision-types.ts';
 import { spiffeIdFor } from '../spiffe.ts';
@@ -97,11 +98,11 @@ export class Workload {
   }
 
   /** Calls another workload over mTLS, checking that it answers with that workload's SPIFFE ID. */
-  call(peer: ServiceName, req: Omit<MeshRequest, 'url' | 'serverId'> & { path: string }, correlationId?: string): Promise<MeshResponse> {
+  call(peer: ServiceName, req: Omit<MeshRequest, 'url' | 'serverId'> & { path: string }, correlationHeader?: string): Promise<MeshResponse> {
     const base = this.config.peers[peer];
     if (!base) throw new TypeError(`${this.name} has no address for peer ${peer}`);
     const headers = { ...(req.headers ?? {}) };
-    if (correlationId) headers[CORRELATION_HEADER] = correlationId;
+    if (correlationHeader) headers[CORRELATION_HEADER] = correlationHeader;
     return this.client.request({ ...req, headers, url: new URL(req.path, base).href, serverId: spiffeIdFor(peer) });
   }
 
@@ -110,7 +111,7 @@ export class Workload {
 
   /** Calls a downstream workload on behalf of an inbound request, carrying its correlation id and tokens. */
   async callDownstream(ctx: RouteContext, peer: ServiceName, req: Omit<MeshRequest, 'url' | 'serverId'> & { path: string }): Promise<MeshResponse> {
-    const send = async () => this.call(peer, { ...req, headers: { ...(req.headers ?? {}), ...(await this.outboundHeaders(ctx, peer)) } }, ctx.correlationId);
+    const send = async () => this.call(peer, { ...req, headers: { ...(req.headers ?? {}), ...(await this.outboundHeaders(ctx, peer)) } }, ctx.correlationHeader);
     const res = await send();
     // A cached access token the callee no longer accepts (its key was revoked or rotated out) is dropped and
     // replaced once; the transaction token was not consumed because the access token is checked first.

@@ -1,0 +1,82 @@
+import { resolve } from 'node:path';
+import { defaultReportDir, parseReportFormats, REPORT_FORMATS, type ReportFormat } from '../../report/write.ts';
+import { runGate, selectGate } from '../../gate/run-gate.ts';
+import type { CommandIo } from '../io.ts';
+import { parseFlags } from '../parse.ts';
+import { UsageError } from '../usage-error.ts';
+import type { Selection } from '../../scenario/select.ts';
+
+export const runHelp = 'run [SCENARIO or GLOB...] [--tag T] [--grep RE] [--report-dir DIR] [--format json,junit,sarif,md,html] [--mutate]\n                                 boot the mesh, run the gate catalog, write reports (exit 0 pass, 1 fail)';
+
+function selectionFrom(positionals: string[], values: { tag?: string[]; grep?: string }): Selection {
+  const selection: Selection = {};
+  if (positionals.length) selection.patterns = positionals;
+  if (values.tag?.length) selection.tags = values.tag;
+  if (values.grep) {
+    try {
+      selection.grep = new RegExp(values.grep);
+    } catch {
+      throw new UsageError(`meshgate run: --grep: "${values.grep}" is not a regular expression`);
+    }
+  }
+  return selection;
+}
+
+export async function runCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseFlags(
+    'run',
+    argv,
+    { tag: { type: 'string', multiple: true }, grep: { type: 'string' }, 'report-dir': { type: 'string' }, format: { type: 'string', default: REPORT_FORMATS.join(',') }, mutate: { type: 'boolean', default: false } },
+    true,
+  );
+  let formats: ReportFormat[];
+  try {
+    formats = parseReportFormats(values.format!);
+  } catch (err) {
+    throw new UsageError(`meshgate run: --format: ${(err as Error).message}`);
+  }
+  let scenarios;
+  try {
+    scenarios = await selectGate(selectionFrom(positionals, values));
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MESHGATE_ERR_SCENARIO_INVALID' || err instanceof TypeError) throw new UsageError(`meshgate run: ${(err as Error).message}`);
+    throw err;
+  }
+  const reportDir = resolve(values['report-dir'] ?? defaultReportDir());
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      io.stderr('\ninterrupted: reverting the current scenario and stopping the mesh (Ctrl-C again to force)\n');
+      abort.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    io.stdout(`meshgate gate: ${scenarios.length} scenarios${values.mutate ? ' + mutation mode' : ''}; reports in ${reportDir}\n`);
+    const outcome = await runGate(scenarios, {
+      selection: {},
+      reportDir,
+      formats,
+      mutate: values.mutate!,
+      signal: abort.signal,
+      log: (line) => io.stdout(`${line}\n`),
+      onScenarioEnd: (r, { index, total }) => {
+        const mark = r.outcome === 'passed' ? 'ok  ' : r.outcome === 'failed' ? 'FAIL' : r.outcome === 'error' ? 'ERR ' : 'skip';
+        io.stdout(`${mark} [${index + 1}/${total}] ${r.id} (${Math.round(r.durationMs)} ms)${r.message && r.outcome !== 'passed' ? ` — ${r.message}` : ''}\n`);
+      },
+      onMutantEnd: (id, killedBy, survived, error) => io.stdout(`${error ? 'ERR ' : survived ? 'SURVIVED' : 'killed'} mutant ${id}${killedBy.length ? ` by ${killedBy.join(', ')}` : ''}${error ? ` — ${error}` : ''}\n`),
+    });
+    const { summary } = outcome.report;
+    io.stdout(`\n${outcome.report.verdict.toUpperCase()}: ${summary.passed} passed, ${summary.failed} failed, ${summary.error} errors of ${summary.total} in ${(outcome.report.durationMs / 1000).toFixed(1)} s\n`);
+    if (outcome.report.mutation) io.stdout(`mutation: kill rate ${Math.round(outcome.report.mutation.killRate * 100)}%${outcome.report.mutation.survived.length ? `; survived: ${outcome.report.mutation.survived.join(', ')}` : ''}\n`);
+    for (const leak of outcome.reportLeaks) io.stderr(`secret in a report: ${leak}\n`);
+    for (const path of outcome.written) io.stdout(`  ${path}\n`);
+    return outcome.exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The security gate: boot the mesh once, measure the healthy baseline, run the
+ * selected scenarios (and, with --mutate, every misconfiguration against them),
+ * write every report format, and stop everything, also on Ctrl-C.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeHit, LeakScanner } from '../collectors/leak-scanner.ts';
+import { buildRunReport, type RunReport } from '../report/run-report.ts';
+import { writeReports, type ReportFormat } from '../report/write.ts';
+import { loadCatalog, selectScenarios, type Selection } from '../scenario/catalog.ts';
+import { newRunId } from '../scenario/correlation.ts';
+import type { AnyScenario } from '../scenario/define.ts';
+import { runScenarios, type EngineOptions } from '../scenario/engine.ts';
+import { runMutants, type MutationSummary } from '../scenario/mutation.ts';
+import type { ScenarioResult } from '../scenario/result.ts';
+import type { ServiceName } from '../../services/topology.ts';
+import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
+import { GateSession } from './gate-session.ts';
+import type { MeshContext } from './mesh-context.ts';
+import { MUTANTS, type MeshMutant } from './mutants.ts';
+
+export interface GateOptions {
+  selection: Selection;
+  reportDir: string;
+  formats: readonly ReportFormat[];
+  mutate: boolean;
+  signal?: AbortSignal;
+  /** Settings the mesh boots with (tests use it to break a control on purpose). */
+  settings?: Partial<Record<ServiceName, Partial<SecuritySettings>>>;
+  scenarioDir?: string;
+  onScenarioEnd?: (result: ScenarioResult, position: { index: number; total: number }) => void;
+  onMutantEnd?: (id: string, killedBy: string[], survived: boolean, error?: string) => void;
+  log?: (line: string) => void;
+}
+
+export interface GateOutcome {
+  report: RunReport;
+  written: string[];
+  /** Secrets found in the written reports themselves (each a location, never the secret). */
+  reportLeaks: string[];
+  exitCode: 0 | 1;
+}
+
+/** Loads and filters the catalog; throws usage errors (exit 2) before anything starts. */
+export async function selectGate(selection: Selection, scenarioDir?: string): Promise<AnyScenario[]> {
+  const catalog = await loadCatalog(scenarioDir);
+  return selectScenarios(catalog, selection);
+}
+
+async function runMutation(session: GateSession, catalog: readonly AnyScenario[], engine: EngineOptions<MeshContext>, options: GateOptions): Promise<MutationSummary> {
+  const byId = new Map(catalog.map((s) => [s.meta.id, s]));
+  return runMutants(MUTANTS, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    apply: (mutant) => (mutant as MeshMutant).apply(session.mesh),
+    run: async (mutant) => {
+      // The scenarios expected to notice run first; the rest only if none of them did.
+      const killers = (mutant as MeshMutant).killers.map((id) => byId.get(id)).filter((s): s is AnyScenario => s !== undefined);
+      const first = await runScenarios(killers, { ...engine, runId: `${engine.runId}/${mutant.id}` });
+      if (first.some((r) => r.outcome === 'failed')) return first;
+      const rest = catalog.filter((s) => !killers.includes(s));
+      return [...first, ...(await runScenarios(rest, { ...engine, runId: `${engine.runId}/${mutant.id}`, bail: false }))];
+    },
+    onMutantEnd: (r) => options.onMutantEnd?.(r.mutant.id, r.killedBy, r.survived, r.error),
+  });
+}
+
+/** Generic detectors over the report files: a report must never carry a secret either. */
+async function scanReports(paths: readonly string[]): Promise<string[]> {
+  const scanner = new LeakScanner({});
+  const hits = [];
+  for (const path of paths) hits.push(...(await scanner.scanFile(path, 'report')));
+  return hits.map(describeHit);
+}
+
+export async function runGate(scenarios: readonly AnyScenario[], options: GateOptions): Promise<GateOutcome> {
+  const startedAt = new Date();
+  const runId = newRunId(startedAt);
+  const stateDir = join(options.reportDir, 'state');
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const log = options.log ?? (() => undefined);
+  const bootStarted = performance.now();
+  const session = await GateSession.start({ stateDir, ...(options.settings ? { settings: options.settings } : {}) });
+  let results: ScenarioResult[] = [];
+  let mutation: MutationSummary | undefined;
+  let baseline: Record<string, number> = {};
+  try {
+    log(`mesh up in ${Math.round(performance.now() - bootStarted)} ms (state ${stateDir})`);
+    baseline = await session.latency();
+    const engine: EngineOptions<MeshContext> = {
+      ...session.engineOptions(runId, baseline),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onScenarioEnd ? { onScenarioEnd: options.onScenarioEnd } : {}),
+    };
+    results = await runScenarios(scenarios, engine);
+    if (options.mutate && !options.signal?.aborted) {
+      const { onScenarioEnd: _quiet, ...quiet } = engine;
+      mutation = await runMutation(session, await loadCatalog(options.scenarioDir), quiet, options);
+    }
+  } finally {
+    await session.stop();
+  }
+  const report = buildRunReport({
+    runId,
+    startedAt,
+    finishedAt: new Date(),
+    engine: 'local',
+    scenarios: results,
+    baseline,
+    ...(mutation ? { mutation } : {}),
+    aborted: options.signal?.aborted ?? false,
+  });
+  const written = await writeReports(report, options.reportDir, options.formats);
+  const reportLeaks = await scanReports(written);
+  const exitCode = report.exitCode === 0 && reportLeaks.length === 0 ? 0 : 1;
+  return { report, written, reportLeaks, exitCode };
+}

@@ -1,0 +1,151 @@
+/**
+ * Starts and stops the OpenTelemetry Node SDK for one workload: http and
+ * undici instrumentation, W3C trace context, an OTLP/HTTP JSON exporter.
+ * Without an endpoint no tracer provider is installed, so every span helper
+ * runs against the API's no-op tracer.
+ *
+ * Importing this module has no side effects; `register.ts` is the preload
+ * entry point that calls startTelemetryFromEnv().
+ */
+import type { IncomingMessage, RequestOptions } from 'node:http';
+import { trace } from '@opentelemetry/api';
+import { NodeSDK, core } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { correlationAttributes, parseCorrelationHeader, CORRELATION_HEADER } from './correlation.ts';
+
+export interface TelemetryOptions {
+  /** resource service.name. */
+  serviceName: string;
+  /** OTLP/HTTP base endpoint (".../v1/traces" is appended); undefined keeps tracing a no-op. */
+  endpoint?: string;
+  /** Full traces URL, used as is; wins over endpoint. */
+  tracesUrl?: string;
+  /** Batch export delay; short so a test sees spans quickly. */
+  scheduledDelayMillis?: number;
+  /** Also trace GET /healthz and /metrics (off: readiness polls and scrapes would drown the traces). */
+  traceOpsRoutes?: boolean;
+}
+
+export interface TelemetryState {
+  serviceName: string;
+  /** Where spans go, or undefined when tracing is a no-op. */
+  tracesUrl: string | undefined;
+}
+
+let sdk: NodeSDK | undefined;
+let state: TelemetryState | undefined;
+let stopping: Promise<void> | undefined;
+
+const OPS_PATHS = new Set(['/healthz', '/metrics']);
+
+/** Reads the correlation header from Node RequestOptions headers (any case). */
+function correlationFromOptions(options: RequestOptions): ReturnType<typeof parseCorrelationHeader> {
+  const headers = options.headers;
+  if (!headers || Array.isArray(headers)) return undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === CORRELATION_HEADER) return parseCorrelationHeader(typeof value === 'number' ? String(value) : value);
+  }
+  return undefined;
+}
+
+/** Undici passes headers as a flat [name, value, ...] array or as a raw "name: value\r\n" block. */
+function correlationFromUndici(headers: unknown): ReturnType<typeof parseCorrelationHeader> {
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      if (String(headers[i]).toLowerCase() === CORRELATION_HEADER) return parseCorrelationHeader(String(headers[i + 1]));
+    }
+    return undefined;
+  }
+  if (typeof headers === 'string') {
+    for (const line of headers.split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === CORRELATION_HEADER) return parseCorrelationHeader(line.slice(colon + 1).trim());
+    }
+  }
+  return undefined;
+}
+
+export function resolveTracesUrl(endpoint: string | undefined, tracesUrl: string | undefined): string | undefined {
+  if (tracesUrl) return new URL(tracesUrl).toString();
+  if (!endpoint) return undefined;
+  const base = new URL(endpoint);
+  base.pathname = `${base.pathname.replace(/\/+$/, '')}/v1/traces`;
+  return base.toString();
+}
+
+export function startTelemetry(options: TelemetryOptions): TelemetryState {
+  if (options === null || typeof options !== 'object') throw new TypeError('startTelemetry: options must be an object');
+  if (typeof options.serviceName !== 'string' || options.serviceName.length === 0) throw new TypeError('startTelemetry: serviceName must be a non-empty string');
+  if (options.scheduledDelayMillis !== undefined && (!Number.isInteger(options.scheduledDelayMillis) || options.scheduledDelayMillis < 1)) {
+    throw new TypeError('startTelemetry: scheduledDelayMillis must be a positive integer');
+  }
+  if (state) throw new Error(`startTelemetry: telemetry already started for ${state.serviceName}`);
+  let tracesUrl: string | undefined;
+  try {
+    tracesUrl = resolveTracesUrl(options.endpoint, options.tracesUrl);
+  } catch {
+    throw new TypeError(`startTelemetry: endpoint ${JSON.stringify(options.tracesUrl ?? options.endpoint)} is not a URL`);
+  }
+  const spanProcessors: SpanProcessor[] = tracesUrl
+    ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }), { scheduledDelayMillis: options.scheduledDelayMillis ?? 200, maxExportBatchSize: 512 })]
+    : [];
+  const traceOps = options.traceOpsRoutes === true;
+  sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    // The host detector adds nothing a loopback mesh needs and costs start-up time.
+    resourceDetectors: [],
+    textMapPropagator: new core.W3CTraceContextPropagator(),
+    spanProcessors,
+    // Metrics are served by prom-client and logs by pino; the SDK must not start its own exporters.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req: IncomingMessage) => !traceOps && req.method === 'GET' && OPS_PATHS.has((req.url ?? '').split('?')[0]!),
+        startIncomingSpanHook: (req: IncomingMessage) => correlationAttributes(parseCorrelationHeader(req.headers[CORRELATION_HEADER])),
+        startOutgoingSpanHook: (opts: RequestOptions) => correlationAttributes(correlationFromOptions(opts)),
+      }),
+      new UndiciInstrumentation({
+        startSpanHook: (request) => correlationAttributes(correlationFromUndici(request.headers)),
+      }),
+    ],
+  });
+  sdk.start();
+  state = { serviceName: options.serviceName, tracesUrl };
+  return state;
+}
+
+/** Starts telemetry from MESHGATE_SERVICE and OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT. */
+export function startTelemetryFromEnv(env: NodeJS.ProcessEnv = process.env): TelemetryState {
+  const serviceName = env.MESHGATE_SERVICE || env.OTEL_SERVICE_NAME || 'unknown_service';
+  const delay = env.OTEL_BSP_SCHEDULE_DELAY ? Number(env.OTEL_BSP_SCHEDULE_DELAY) : undefined;
+  return startTelemetry({
+    serviceName,
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    tracesUrl: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined,
+    scheduledDelayMillis: delay !== undefined && Number.isInteger(delay) && delay > 0 ? delay : undefined,
+    traceOpsRoutes: env.MESHGATE_TRACE_OPS === '1',
+  });
+}
+
+export function telemetryState(): TelemetryState | undefined {
+  return state;
+}
+
+/** Flushes pending spans and stops the SDK; safe to call more than once or when never started. */
+export function shutdownTelemetry(): Promise<void> {
+  if (!sdk) return Promise.resolve();
+  stopping ??= sdk.shutdown().catch(() => undefined);
+  return stopping;
+}
+
+/** Exports pending spans without stopping (used before a measured phase ends). */
+export async function flushTelemetry(): Promise<void> {
+  const provider = trace.getTracerProvider() as unknown as { getDelegate?: () => unknown };
+  const target = (provider.getDelegate?.() ?? provider) as { forceFlush?: () => Promise<void> };
+  if (typeof target.forceFlush === 'function') await target.forceFlush();
+}
