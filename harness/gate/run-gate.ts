@@ -56,10 +56,11 @@ async function runMutation(session: GateSession, catalog: readonly AnyScenario[]
     run: async (mutant) => {
       // The scenarios expected to notice run first; the rest only if none of them did.
       const killers = (mutant as MeshMutant).killers.map((id) => byId.get(id)).filter((s): s is AnyScenario => s !== undefined);
-      const first = await runScenarios(killers, { ...engine, runId: `${engine.runId}/${mutant.id}` });
+      const first = await runScenarios(killers, { ...engine, runId: `${engine.runId}.${mutant.id}` });
       if (first.some((r) => r.outcome === 'failed')) return first;
+      for (const r of first) options.log?.(`  mutant ${mutant.id}: expected killer ${r.id} was ${r.outcome}${r.message ? ` (${r.message})` : ''}`);
       const rest = catalog.filter((s) => !killers.includes(s));
-      return [...first, ...(await runScenarios(rest, { ...engine, runId: `${engine.runId}/${mutant.id}`, bail: false }))];
+      return [...first, ...(await runScenarios(rest, { ...engine, runId: `${engine.runId}.${mutant.id}`, bail: false }))];
     },
     onMutantEnd: (r) => options.onMutantEnd?.(r.mutant.id, r.killedBy, r.survived, r.error),
   });

@@ -1,0 +1,97 @@
+/** The JSON run report: the source of truth every other format is rendered from. */
+import { cleanLatency, type LatencyFigures } from '../scenario/latency.ts';
+import type { MutationSummary } from '../scenario/mutation.ts';
+import type { Outcome, ScenarioResult } from '../scenario/result.ts';
+import { exitCodeFor, gatePassed } from './exit-code.ts';
+import { readToolInfo, type ToolInfo } from './tool.ts';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type Verdict = 'pass' | 'fail';
+
+export interface RunSummary {
+  total: number;
+  passed: number;
+  failed: number;
+  error: number;
+  skipped: number;
+}
+
+export interface RunReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  tool: ToolInfo;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  verdict: Verdict;
+  /** The run was interrupted (SIGINT); such a run never passes. */
+  aborted: boolean;
+  environment: { node: string; platform: string; engine: string };
+  /** Latency of the unmodified mesh, same keys as each scenario's latency. */
+  baseline: LatencyFigures;
+  summary: RunSummary;
+  scenarios: ScenarioResult[];
+  mutation?: MutationSummary;
+  exitCode: 0 | 1;
+}
+
+export interface RunReportInput {
+  runId: string;
+  startedAt: Date | string | number;
+  finishedAt: Date | string | number;
+  /** Launcher that ran the mesh, e.g. local or compose. */
+  engine: string;
+  scenarios: ScenarioResult[];
+  baseline?: LatencyFigures;
+  mutation?: MutationSummary;
+  aborted?: boolean;
+  tool?: ToolInfo;
+  environment?: Partial<RunReport['environment']>;
+}
+
+function toDate(value: Date | string | number, field: string, problems: string[]): Date {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) problems.push(`${field} must be a date, an ISO string or epoch milliseconds (got ${JSON.stringify(value)})`);
+  return date;
+}
+
+export function summarize(scenarios: readonly Pick<ScenarioResult, 'outcome'>[]): RunSummary {
+  const count = (o: Outcome): number => scenarios.filter((s) => s.outcome === o).length;
+  return { total: scenarios.length, passed: count('passed'), failed: count('failed'), error: count('error'), skipped: count('skipped') };
+}
+
+export function buildRunReport(input: RunReportInput): RunReport {
+  const problems: string[] = [];
+  if (input === null || typeof input !== 'object') throw new TypeError('buildRunReport: input must be an object');
+  if (typeof input.runId !== 'string' || input.runId === '') problems.push('runId must be a non-empty string');
+  if (typeof input.engine !== 'string' || input.engine === '') problems.push('engine must be a non-empty string');
+  if (!Array.isArray(input.scenarios)) problems.push('scenarios must be an array of scenario results');
+  const started = toDate(input.startedAt, 'startedAt', problems);
+  const finished = toDate(input.finishedAt, 'finishedAt', problems);
+  if (problems.length > 0) throw new TypeError(`buildRunReport: ${problems.join('; ')}`);
+
+  const aborted = input.aborted ?? input.scenarios.some((s) => s.aborted === true);
+  const gate = { scenarios: input.scenarios, aborted, ...(input.mutation ? { mutation: input.mutation } : {}) };
+  const report: RunReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: input.tool ?? readToolInfo(),
+    runId: input.runId,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: Math.max(0, finished.getTime() - started.getTime()),
+    verdict: gatePassed(gate) ? 'pass' : 'fail',
+    aborted,
+    environment: {
+      node: input.environment?.node ?? process.version,
+      platform: input.environment?.platform ?? `${process.platform}-${process.arch}`,
+      engine: input.environment?.engine ?? input.engine,
+    },
+    baseline: cleanLatency(input.baseline ?? {}),
+    summary: summarize(input.scenarios),
+    scenarios: input.scenarios,
+    exitCode: exitCodeFor(gate),
+  };
+  if (input.mutation) report.mutation = input.mutation;
+  return report;
+}
