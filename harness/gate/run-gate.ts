@@ -29,7 +29,8 @@ export interface GateOptions {
   /** Settings the mesh boots with (tests use it to break a control on purpose). */
   settings?: Partial<Record<ServiceName, Partial<SecuritySettings>>>;
   scenarioDir?: string;
-  onScenarioEnd?: (result: ScenarioResult, position: { index: number; total: number }) => void;
+  /** Progress hooks handed to the engine for the gate's scenarios (not for mutation runs). */
+  progress?: Pick<EngineOptions<MeshContext>, 'onScenarioStart' | 'onPhase' | 'onScenarioEnd'>;
   onMutantEnd?: (id: string, killedBy: string[], survived: boolean, error?: string) => void;
   log?: (line: string) => void;
 }
@@ -56,11 +57,11 @@ async function runMutation(session: GateSession, catalog: readonly AnyScenario[]
     run: async (mutant) => {
       // The scenarios expected to notice run first; the rest only if none of them did.
       const killers = (mutant as MeshMutant).killers.map((id) => byId.get(id)).filter((s): s is AnyScenario => s !== undefined);
-      const first = await runScenarios(killers, { ...engine, runId: `${engine.runId}.${mutant.id}` });
+      const first = await runScenarios(killers, { ...engine, runId: `${engine.runId}_${mutant.id.replace(/\./g, "-")}` });
       if (first.some((r) => r.outcome === 'failed')) return first;
       for (const r of first) options.log?.(`  mutant ${mutant.id}: expected killer ${r.id} was ${r.outcome}${r.message ? ` (${r.message})` : ''}`);
       const rest = catalog.filter((s) => !killers.includes(s));
-      return [...first, ...(await runScenarios(rest, { ...engine, runId: `${engine.runId}.${mutant.id}`, bail: false }))];
+      return [...first, ...(await runScenarios(rest, { ...engine, runId: `${engine.runId}_${mutant.id.replace(/\./g, "-")}`, bail: false }))];
     },
     onMutantEnd: (r) => options.onMutantEnd?.(r.mutant.id, r.killedBy, r.survived, r.error),
   });
@@ -91,11 +92,11 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
     const engine: EngineOptions<MeshContext> = {
       ...session.engineOptions(runId, baseline),
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onScenarioEnd ? { onScenarioEnd: options.onScenarioEnd } : {}),
+      ...(options.progress ?? {}),
     };
     results = await runScenarios(scenarios, engine);
     if (options.mutate && !options.signal?.aborted) {
-      const { onScenarioEnd: _quiet, ...quiet } = engine;
+      const { onScenarioStart: _s, onPhase: _p, onScenarioEnd: _e, ...quiet } = engine;
       mutation = await runMutation(session, await loadCatalog(options.scenarioDir), quiet, options);
     }
   } finally {

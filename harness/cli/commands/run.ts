@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defaultReportDir, parseReportFormats, REPORT_FORMATS, type ReportFormat } from '../../report/write.ts';
 import { runGate, selectGate } from '../../gate/run-gate.ts';
+import { createProgress } from '../../report/progress.ts';
 import type { CommandIo } from '../io.ts';
 import { parseFlags } from '../parse.ts';
 import { UsageError } from '../usage-error.ts';
@@ -39,7 +40,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
   try {
     scenarios = await selectGate(selectionFrom(positionals, values));
   } catch (err) {
-    if ((err as { code?: string }).code === 'MESHGATE_ERR_SCENARIO_INVALID' || err instanceof TypeError) throw new UsageError(`meshgate run: ${(err as Error).message}`);
+    if (String((err as { code?: string }).code).startsWith('MESHGATE_ERR_SCENARIO') || err instanceof TypeError) throw new UsageError(`meshgate run: ${(err as Error).message}`);
     throw err;
   }
   const reportDir = resolve(values['report-dir'] ?? defaultReportDir());
@@ -55,6 +56,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
+    const progress = createProgress({ stream: { write: (t: string) => io.stdout(t), isTTY: process.stdout.isTTY, columns: process.stdout.columns } });
     io.stdout(`meshgate gate: ${scenarios.length} scenarios${values.mutate ? ' + mutation mode' : ''}; reports in ${reportDir}\n`);
     const outcome = await runGate(scenarios, {
       selection: {},
@@ -63,14 +65,10 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
       mutate: values.mutate!,
       signal: abort.signal,
       log: (line) => io.stdout(`${line}\n`),
-      onScenarioEnd: (r, { index, total }) => {
-        const mark = r.outcome === 'passed' ? 'ok  ' : r.outcome === 'failed' ? 'FAIL' : r.outcome === 'error' ? 'ERR ' : 'skip';
-        io.stdout(`${mark} [${index + 1}/${total}] ${r.id} (${Math.round(r.durationMs)} ms)${r.message && r.outcome !== 'passed' ? ` — ${r.message}` : ''}\n`);
-      },
+      progress,
       onMutantEnd: (id, killedBy, survived, error) => io.stdout(`${error ? 'ERR ' : survived ? 'SURVIVED' : 'killed'} mutant ${id}${killedBy.length ? ` by ${killedBy.join(', ')}` : ''}${error ? ` — ${error}` : ''}\n`),
     });
-    const { summary } = outcome.report;
-    io.stdout(`\n${outcome.report.verdict.toUpperCase()}: ${summary.passed} passed, ${summary.failed} failed, ${summary.error} errors of ${summary.total} in ${(outcome.report.durationMs / 1000).toFixed(1)} s\n`);
+    progress.finish(outcome.report);
     if (outcome.report.mutation) io.stdout(`mutation: kill rate ${Math.round(outcome.report.mutation.killRate * 100)}%${outcome.report.mutation.survived.length ? `; survived: ${outcome.report.mutation.survived.join(', ')}` : ''}\n`);
     for (const leak of outcome.reportLeaks) io.stderr(`secret in a report: ${leak}\n`);
     for (const path of outcome.written) io.stdout(`  ${path}\n`);

@@ -1,0 +1,84 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../cli/main.ts';
+import { runGate, selectGate } from './run-gate.ts';
+import { REPORT_FORMATS } from '../report/write.ts';
+
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('the gate', () => {
+  test('the whole catalog passes on the healthy mesh, writes every format, and mutation mode kills every mutant', async () => {
+    const reportDir = tempDir('meshgate-gate-');
+    const scenarios = await selectGate({});
+    expect(scenarios.length).toBeGreaterThanOrEqual(29);
+    const outcome = await runGate(scenarios, { selection: {}, reportDir, formats: REPORT_FORMATS, mutate: true });
+    const failed = outcome.report.scenarios.filter((s) => s.outcome !== 'passed').map((s) => `${s.id}: ${s.message}`);
+    expect(failed).toEqual([]);
+    expect(outcome.report.mutation?.survived).toEqual([]);
+    expect(outcome.report.mutation?.killRate).toBe(1);
+    expect(outcome.reportLeaks).toEqual([]);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.written.map((p) => p.split('/').at(-1))).toEqual(['report.json', 'junit.xml', 'results.sarif', 'summary.md', 'report.html']);
+    const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { scenarios: Array<{ latency: Record<string, number> }> };
+    // Every scenario carries its latency figures next to the healthy baseline.
+    for (const s of report.scenarios) {
+      expect(s.latency.handshakeP50Us).toBeGreaterThan(0);
+      expect(s.latency.baselineHandshakeP50Us).toBeGreaterThan(0);
+    }
+  }, 600_000);
+
+  test('with replay protection broken the gate is red (exit 1) and JUnit and SARIF name the scenario', async () => {
+    const reportDir = tempDir('meshgate-red-');
+    const scenarios = await selectGate({ patterns: ['tokens.replayed', 'mtls.no-client-cert'] });
+    const outcome = await runGate(scenarios, { selection: {}, reportDir, formats: ['json', 'junit', 'sarif'], mutate: false, settings: { payments: { replayCache: false } } });
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.report.verdict).toBe('fail');
+    expect(outcome.report.scenarios.find((s) => s.id === 'tokens.replayed')?.outcome).toBe('failed');
+    expect(outcome.report.scenarios.find((s) => s.id === 'mtls.no-client-cert')?.outcome).toBe('passed');
+    const junit = readFileSync(join(reportDir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase[^>]*name="tokens\.replayed[^"]*"[^>]*>\s*<failure/);
+    const sarif = JSON.parse(readFileSync(join(reportDir, 'results.sarif'), 'utf8')) as { runs: Array<{ results: Array<{ ruleId: string; level: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }> }> };
+    const results = sarif.runs[0]!.results;
+    expect(results.map((r) => r.ruleId)).toEqual(['tokens.replayed']);
+    expect(results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe('services/kit/workload/settings.ts');
+  }, 180_000);
+});
+
+describe('meshgate run and list on the command line', () => {
+  test('a pattern that matches nothing is a usage error (exit 2) naming it', async () => {
+    let err = '';
+    const code = await main(['run', 'nosuch.*'], { stdout: () => undefined, stderr: (t) => (err += t) });
+    expect(code).toBe(2);
+    expect(err).toContain('nosuch.*');
+  });
+
+  test('--format with an unknown format is a usage error', async () => {
+    let err = '';
+    const code = await main(['run', '--format', 'json,pdf'], { stdout: () => undefined, stderr: (t) => (err += t) });
+    expect(code).toBe(2);
+    expect(err).toMatch(/--format.*"pdf"/);
+  });
+
+  test('list prints every scenario from metadata alone', async () => {
+    let out = '';
+    expect(await main(['list', '--json'], { stdout: (t) => (out += t), stderr: () => undefined })).toBe(0);
+    const listed = JSON.parse(out) as Array<{ id: string; plane: string; severity: string; threat: string }>;
+    expect(listed.map((s) => s.id)).toEqual(expect.arrayContaining(['mtls.no-client-cert', 'tokens.replayed', 'policy.pdp-outage', 'leaks.canaries', 'rotation.jwks-under-load']));
+    for (const s of listed) expect(s.threat.length).toBeGreaterThan(10);
+  });
+
+  test('a broken scenario file is reported with its file and field, not a crash', async () => {
+    const dir = tempDir('meshgate-badcat-');
+    mkdirSync(join(dir, 'tokens'));
+    writeFileSync(join(dir, 'tokens', 'broken.ts'), "export const scenario = { meta: { id: 'tokens.broken', title: 'x', plane: 'tokens', severity: 'urgent', threat: 'x', tags: [] }, inject() {}, expect() {} };\n");
+    await expect(selectGate({}, dir)).rejects.toMatchObject({ code: 'MESHGATE_ERR_SCENARIO_INVALID', message: expect.stringMatching(/broken\.ts.*meta\.severity/s) });
+  });
+});
