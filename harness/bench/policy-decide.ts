@@ -6,6 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
+import { printRows, rowsOf, type BenchRow } from './bench-row.ts';
+import { startTestCa } from '../mesh/in-process-ca.ts';
+import { startPdpService } from '../../services/pdp/pdp-service.ts';
+import { WorkloadIdentity } from '../../services/kit/identity/workload-identity.ts';
+import { MeshClient } from '../../services/kit/mtls/client.ts';
 import { isAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
 import { PolicyEnforcer } from '../../services/kit/pep/policy-enforcer.ts';
 import { RequestShaper } from '../../services/pdp/cedar-request.ts';
@@ -16,13 +21,6 @@ import { PolicyStore } from '../../services/pdp/policy-store.ts';
 import { DEMO_USERS, userEntities } from '../../services/pdp/user-directory.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
 
-export interface BenchRow {
-  name: string;
-  p50Us: number;
-  p99Us: number;
-  meanUs: number;
-  samples: number;
-}
 
 const POLICY_DIR = new URL('../../services/pdp/policies/', import.meta.url);
 
@@ -62,17 +60,34 @@ export async function benchPolicyDecide(options: { timeMs?: number } = {}): Prom
   bench.add('PolicyEnforcer cache hit', async () => {
     await enforcer.enforce(REQUEST);
   });
-  await bench.run();
-  return bench.tasks.map((task) => {
-    const r = task.result;
-    if (r.state !== 'completed') throw new Error(`bench task "${task.name}" did not complete (${r.state})`);
-    return { name: task.name, p50Us: r.latency.p50 * 1000, p99Us: r.latency.p99 * 1000, meanUs: r.latency.mean * 1000, samples: r.latency.samplesCount };
+  // The remote path every workload uses: the PDP service over keep-alive mTLS.
+  const remote = await startRemotePdp();
+  bench.add('remote decision over mTLS (PDP service)', async () => {
+    const res = await remote.client.request({ url: remote.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(REQUEST), serverId: spiffeIdFor('pdp') });
+    if (res.status !== 200) throw new Error(`remote decision answered ${res.status}`);
   });
+  try {
+    await bench.run();
+  } finally {
+    await remote.close();
+  }
+  return rowsOf(bench, 'cedar decision, pre-parsed (PdpEngine)');
 }
 
-if (import.meta.main) {
-  const rows = await benchPolicyDecide();
-  const fmt = (n: number) => n.toFixed(1).padStart(9);
-  process.stdout.write(`${'task'.padEnd(48)}${'p50 µs'.padStart(9)}${'p99 µs'.padStart(9)}${'mean µs'.padStart(9)}${'samples'.padStart(9)}\n`);
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(48)}${fmt(r.p50Us)}${fmt(r.p99Us)}${fmt(r.meanUs)}${String(r.samples).padStart(9)}\n`);
+async function startRemotePdp(): Promise<{ client: MeshClient; url: string; close(): Promise<void> }> {
+  const ca = await startTestCa();
+  const pdp = await startPdpService(ca.config('pdp'), ca.joinToken('pdp'));
+  const operator = await WorkloadIdentity.enrol(ca.joinToken('gateway'), { caEnrolUrl: ca.ca.workload.config.caEnrolUrl, caUrl: ca.ca.workload.config.caUrl, bundlePem: ca.ca.authority.bundlePem });
+  const client = new MeshClient({ credentials: operator.credentials });
+  return {
+    client,
+    url: `${pdp.workload.server.url}/v1/decide`,
+    close: async () => {
+      client.close();
+      await pdp.close();
+      await ca.close();
+    },
+  };
 }
+
+if (import.meta.main) printRows('policy decision', await benchPolicyDecide());

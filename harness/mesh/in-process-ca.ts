@@ -10,7 +10,7 @@ import { startCaService, type CaService } from '../../services/ca/ca-service.ts'
 import { resolveSettings, type SecuritySettings } from '../../services/kit/workload/settings.ts';
 import type { WorkloadConfig } from '../../services/kit/workload/config.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
-import { freePorts } from '../../harness/mesh/free-port.ts';
+import { freePorts } from './free-port.ts';
 
 export interface TestCa {
   ca: CaService;
