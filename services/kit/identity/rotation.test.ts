@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startWorkload, type Workload } from '../workload/runtime.ts';
-import { startTestCa, type TestCa } from '../../../test/support/in-process-mesh.ts';
+import { startTestCa, type TestCa } from '../../../harness/mesh/in-process-ca.ts';
 
 let t: TestCa;
 let server: Workload;
