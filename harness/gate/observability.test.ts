@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expectEvery, selectSpans, tracesWith } from '../collectors/trace-query.ts';
+import { LeakScanner, scanSinks, describeHit } from '../collectors/leak-scanner.ts';
+import { delta, parseExposition } from '../collectors/metrics-scraper.ts';
+import { probeTls } from '../attacks/tls-probe.ts';
+import { EndUser, samplePayment } from '../mesh/actors.ts';
+import { LogCursor } from '../evidence/log-cursor.ts';
+import { GateSession } from './gate-session.ts';
+import { newReference } from './reference.ts';
+
+let session: GateSession;
+let stateDir: string;
+let user: EndUser;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'meshgate-obs-'));
+  session = await GateSession.start({ stateDir });
+  user = new EndUser(session.mesh);
+}, 60_000);
+
+afterAll(async () => {
+  user?.close();
+  await session?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('one payment, one trace', () => {
+  test('a span per hop with verified peers, token verifications and authorization decisions', async () => {
+    const token = await user.login('alice');
+    const reference = newReference('trace');
+    expect((await user.pay(token, samplePayment(reference))).status).toBe(201);
+    // Spans arrive in batches; wait (bounded) until the ledger's decision joined the gateway's trace.
+    const paymentTraces = () => tracesWith(session.receiver.spans(), { service: 'gateway', kind: 'SERVER', attributes: { 'http.route': '/payments' } });
+    for (let i = 0; i < 60 && !paymentTraces().some((s) => s.service === 'ledger' && s.name === 'meshgate.authz'); i++) await new Promise((r) => setTimeout(r, 100));
+    const spans = paymentTraces();
+    const traceIds = new Set(selectSpans(spans, { service: 'gateway', kind: 'SERVER', attributes: { 'http.route': '/payments' } }).map((s) => s.traceId));
+    const traceId = [...traceIds].at(-1)!;
+    const trace = selectSpans(spans, { traceId });
+    const servers = selectSpans(trace, { kind: 'SERVER' });
+    expect(new Set(servers.map((s) => s.service))).toEqual(new Set(['gateway', 'sts', 'payments', 'ledger', 'pdp']));
+    // Every mesh hop behind the gateway shows the verified caller.
+    const meshHops = selectSpans(servers, { service: ['payments', 'ledger'] });
+    expect(expectEvery(meshHops, (s) => typeof s.attributes['meshgate.peer.spiffe_id'] === 'string', 'mesh server spans carry the peer SPIFFE ID')).toMatchObject({ ok: true });
+    const verifications = selectSpans(trace, { name: 'meshgate.token.verify' });
+    expect(new Set(verifications.map((s) => `${s.service}:${s.attributes['meshgate.token.kind']}`))).toEqual(new Set(['gateway:user', 'payments:access', 'payments:txn', 'ledger:access', 'ledger:txn']));
+    expect(expectEvery(verifications, (s) => s.attributes['meshgate.token.result'] === 'valid' && !JSON.stringify(s).includes(token), 'verifications are valid and never hold the token')).toMatchObject({ ok: true });
+    const decisions = selectSpans(trace, { name: 'meshgate.authz' });
+    expect(decisions.map((s) => s.service).sort()).toEqual(['ledger', 'payments']);
+    expect(expectEvery(decisions, (s) => s.attributes['meshgate.authz.decision'] === 'allow' && typeof s.attributes['meshgate.authz.decision_id'] === 'string' && String(s.attributes['meshgate.authz.policy_version']).startsWith('sha256:'), 'decisions carry id and policy version')).toMatchObject({ ok: true });
+  });
+
+  test('handshakes are traced with the tls.* attributes', async () => {
+    const handshakes = selectSpans(session.receiver.spans(), { name: 'tls.handshake', attributes: { 'tls.established': true } });
+    expect(handshakes.length).toBeGreaterThan(0);
+    const h = handshakes.find((s) => s.attributes['meshgate.tls.role'] === 'server' || s.kind === 'SERVER') ?? handshakes[0]!;
+    expect(h.attributes['tls.protocol.version']).toBe('1.3');
+    expect(typeof h.attributes['tls.cipher']).toBe('string');
+  });
+});
+
+describe('a refused handshake is seen three ways', () => {
+  test('span with the reason, metric increment and one audit line', async () => {
+    const mesh = session.mesh;
+    const cursor = new LogCursor(join(mesh.paths.logs, 'ledger.log'));
+    const before = parseExposition((await mesh.operator.request('ledger', 'GET', '/metrics')).text());
+    const outcome = await probeTls({ url: `${mesh.url('ledger')}/healthz` });
+    expect(outcome.answered).toBe(false);
+    const line = await cursor.waitFor((e) => e.event === 'tls_rejected');
+    expect(line?.entry).toMatchObject({ audit: true, reason: 'cert_missing', service: 'ledger' });
+    expect(cursor.lines().filter((l) => l.entry.event === 'tls_rejected')).toHaveLength(1);
+    const after = parseExposition((await mesh.operator.request('ledger', 'GET', '/metrics')).text());
+    expect(delta(before, after, 'meshgate_tls_handshake_failures_total', { reason: 'cert_missing' })).toBe(1);
+    const span = await session.receiver.waitFor((s) => s.service === 'ledger' && s.name === 'tls.handshake' && s.attributes['error.type'] === 'cert_missing', 3000);
+    expect(span).toHaveLength(1);
+    expect(span[0]!.status.code).toBe('ERROR');
+  });
+});
+
+describe('metrics and logs', () => {
+  test('promtool check metrics finds nothing on any service', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshgate-promtool-'));
+    try {
+      for (const service of session.mesh.services) {
+        const file = join(dir, `${service}.prom`);
+        writeFileSync(file, (await session.mesh.operator.request(service, 'GET', '/metrics')).text());
+        const findings = execFileSync('sh', ['-c', `promtool check metrics < ${file} 2>&1; true`], { encoding: 'utf8' });
+        expect(findings.trim(), service).toBe('');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('after real traffic no log, span, metric or decision log holds a secret', async () => {
+    const logs = readdirSync(session.mesh.paths.logs).map((f) => join(session.mesh.paths.logs, f));
+    const metrics = await Promise.all(session.mesh.services.map(async (s) => ({ source: s, text: (await session.mesh.operator.request(s, 'GET', '/metrics')).text() })));
+    const hits = await scanSinks(new LeakScanner({}), { logFiles: logs.filter((f) => !f.includes('decisions')), decisionLogs: logs.filter((f) => f.includes('decisions')), spans: session.receiver.spans(), metrics });
+    expect(hits.map(describeHit)).toEqual([]);
+  });
+});
