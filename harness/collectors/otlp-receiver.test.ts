@@ -8,7 +8,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-// Ships with @opentelemetry/sdk-node; used only to prove the protobuf path.
+// Used only to prove the protobuf path.
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OtlpReceiver } from './otlp-receiver.ts';
 import type { SpanRecord } from './span-record.ts';

@@ -134,8 +134,9 @@ export class LocalMesh {
     // Tokens for the first start are known to the CA before it starts; later ones go through its admin API.
     const operatorToken = this.#tokens.add(spiffeIdFor(OPERATOR));
     for (const s of services) if (s !== 'ca') this.#firstTokens.set(s, this.#tokens.add(spiffeIdFor(s), 120));
-    await this.#launch('ca');
-    await Promise.all([this.#enrolOperator(operatorToken), ...services.filter((s) => s !== 'ca').map((s) => this.#launch(s))]);
+    // Everyone starts at once: workloads wait for the CA's bundle and port, so their start-up overlaps the CA's.
+    rmSync(p.bundle, { force: true });
+    await Promise.all([this.#launch('ca').then(() => this.#enrolOperator(operatorToken)), ...services.filter((s) => s !== 'ca').map((s) => this.#launch(s))]);
     await Promise.all(services.map((s) => this.#waitHealthy(s)));
     this.#writeRecord();
   }

@@ -57,8 +57,9 @@ function keyToPem(key: ReturnType<typeof createPrivateKey>): string {
 
 function randomSerial(): string {
   const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f; // positive INTEGER
-  if (bytes[0] === 0) bytes[0] = 0x01; // no leading zero: the hex form stays canonical
+  // Positive INTEGER with a first byte of 0x10..0x7f: no sign bit and no leading zero nibble,
+  // so every tool (OpenSSL, Node, the CRL) prints the same hex.
+  bytes[0] = (bytes[0]! & 0x7f) | 0x10;
   return bytes.toString('hex').toUpperCase();
 }
 

@@ -103,8 +103,18 @@ export class WorkloadIdentity extends EventEmitter<IdentityEvents> {
   static async enrol(joinToken: string, options: IdentityOptions): Promise<WorkloadIdentity> {
     if (!joinToken) throw new TypeError('join token is empty');
     const { keyPem, csrPem } = await createKeyRequest();
-    const svid = await postEnrol(new URL('/join', options.caEnrolUrl).href, options.bundlePem, { token: joinToken, csr: csrPem });
-    return new WorkloadIdentity(svid, keyPem, options);
+    const url = new URL('/join', options.caEnrolUrl).href;
+    // The CA may still be opening its port when a workload starts beside it: retry only "connection refused".
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        const svid = await postEnrol(url, options.bundlePem, { token: joinToken, csr: csrPem });
+        return new WorkloadIdentity(svid, keyPem, options);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
   }
 
   /** Wraps credentials obtained elsewhere (the CA's own SVID, tests). */

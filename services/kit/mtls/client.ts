@@ -122,7 +122,14 @@ export class MeshClient {
     const generation = this.#current;
     generation.inFlight += 1;
     try {
-      return await this.#send(this.#agentFor(generation, req.serverId), req);
+      try {
+        return await this.#send(this.#agentFor(generation, req.serverId), req);
+      } catch (err) {
+        // The server closed an idle keep-alive connection just as we reused it: the request never
+        // reached a handler, so sending it once more on a fresh connection is safe.
+        if (!(err as { staleSocket?: boolean }).staleSocket) throw err;
+        return await this.#send(this.#agentFor(generation, req.serverId), req);
+      }
     } finally {
       generation.inFlight -= 1;
       if (generation.retired && generation.inFlight === 0) this.#destroy(generation);
@@ -135,6 +142,7 @@ export class MeshClient {
     if (this.#options.userAgent && !headers['user-agent']) headers['user-agent'] = this.#options.userAgent;
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     return new Promise<MeshResponse>((resolve, reject) => {
+      let responded = false;
       const started = performance.timeOrigin + performance.now();
       const request = https.request(
         {
@@ -147,6 +155,7 @@ export class MeshClient {
           headers,
         },
         (res) => {
+          responded = true;
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve(buildResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
@@ -175,7 +184,11 @@ export class MeshClient {
         });
       });
       request.setTimeout(req.timeoutMs ?? 10_000, () => request.destroy(new MeshClientError('MESHGATE_ERR_TIMEOUT', `request to ${url.origin}${url.pathname} timed out`)));
-      request.on('error', reject);
+      request.on('error', (err: NodeJS.ErrnoException) => {
+        const reused = (request as unknown as { reusedSocket?: boolean }).reusedSocket === true;
+        if (reused && !responded && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) Object.assign(err, { staleSocket: true });
+        reject(err);
+      });
       if (req.body !== undefined) request.end(req.body);
       else request.end();
     });

@@ -196,6 +196,36 @@ function routerFor(workload: Workload, routes: readonly RouteSpec[], handlers: R
   });
 }
 
+/** Workloads start alongside the CA: they wait (bounded) for the bundle it writes. */
+const START_TIMEOUT_MS = 15_000;
+
+async function readWhenPresent(path: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const text = readFileSync(path, 'utf8');
+      if (text.includes('END CERTIFICATE')) return text;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`trust bundle ${path} did not appear within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function untilLoaded(jwks: { refresh(): Promise<void>; size: number }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await jwks.refresh();
+      if (jwks.size > 0) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`the token service's JWKS could not be loaded: ${(err as Error).message}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Writes the ready record atomically so the launcher never reads half a file. */
 function writeReady(stateDir: string, record: ReadyRecord): void {
   const dir = join(stateDir, 'services');
@@ -207,7 +237,7 @@ function writeReady(stateDir: string, record: ReadyRecord): void {
 
 export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const { config } = spec;
-  const bundlePem = readFileSync(config.bundlePath, 'utf8');
+  const bundlePem = await readWhenPresent(config.bundlePath, START_TIMEOUT_MS);
   const identity =
     spec.identity ??
     (await WorkloadIdentity.enrol(spec.joinToken ?? '', { caEnrolUrl: config.caEnrolUrl, caUrl: config.caUrl, bundlePem }));
@@ -225,6 +255,8 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: (e: HandshakeEvent) => recordHandshake(workload, e) }, routerFor(workload, routes, handlers, guards, true));
 
   if (!spec.revocation) await workload.startCrlSync();
+  // Ready means able to verify tokens: the token service's keys must be loaded first.
+  if (workload.tokenPlane) await untilLoaded(workload.tokenPlane.jwks, START_TIMEOUT_MS);
   const url = await workload.server.listen(config.port);
   const ready: ReadyRecord = { name: config.name, pid: process.pid, spiffeId: workload.spiffeId, url };
 

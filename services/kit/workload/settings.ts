@@ -39,7 +39,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   plaintextPort: false,
   pdpFailOpen: false,
   pdpCacheTtlMs: 1000,
-  pdpTimeoutMs: 500,
+  pdpTimeoutMs: 2000,
   jwksRefreshMs: 2000,
   crlRefreshMs: 2000,
   accessTokenTtlSeconds: 60,
