@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { X509Certificate } from 'node:crypto';
 import { main } from './main.ts';
+import { isRunning } from '../mesh/process-state.ts';
 
 const run = promisify(execFile);
 const BIN = new URL('../bin/meshgate.js', import.meta.url).pathname;
@@ -27,19 +28,6 @@ async function inProcess(args: string[]): Promise<{ code: number; out: string; e
   return { code, out, err };
 }
 
-/** Running and not a zombie waiting for a reaper (detached children are reparented). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const dirs: string[] = [];
 const tempDir = (p: string) => {
@@ -83,7 +71,7 @@ describe('meshgate up / ca issue / down', () => {
       expect(record.services.map((s) => s.name)).toEqual(expect.arrayContaining(['ca', 'ledger', 'payments', 'gateway']));
       for (const s of record.services) {
         expect(s.spiffeId).toBe(`spiffe://meshgate.test/${s.name}`);
-        expect(alive(s.pid)).toBe(true);
+        expect(isRunning(s.pid)).toBe(true);
       }
       const again = await meshgate(['up', '--state', state]);
       expect(again.code).toBe(2);
@@ -111,7 +99,7 @@ describe('meshgate up / ca issue / down', () => {
       expect(down.code, down.stderr).toBe(0);
       for (const s of record.services) expect(down.stdout).toContain(`stopped: ${s.name} (pid ${s.pid})`);
     }
-    for (const s of record.services) expect(alive(s.pid)).toBe(false);
+    for (const s of record.services) expect(isRunning(s.pid)).toBe(false);
     const after = await meshgate(['status', '--state', state]);
     expect(after.code).toBe(2);
     expect(after.stderr).toMatch(/holds no running mesh/);

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { MeshRecord } from '../mesh/local-mesh.ts';
 import { OperatorClient } from '../mesh/operator.ts';
 import { statePaths } from '../mesh/state-dir.ts';
+import { isRunning } from '../mesh/process-state.ts';
 import { UsageError } from './usage-error.ts';
 
 export const DEFAULT_STATE = '.meshgate';
@@ -16,11 +17,7 @@ export function readMeshRecord(stateDir: string): MeshRecord {
 }
 
 export function isAlive(pid: number, service: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!isRunning(pid)) return false;
   // A recycled pid must not be mistaken for ours.
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`services/${service}/main.ts`);

@@ -5,6 +5,7 @@
  * can only come from this run.
  */
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
+import { luhnCheckDigit } from '../../services/kit/luhn.ts';
 
 export type CanaryKind = 'card_number' | 'jwt' | 'private_key' | 'password';
 
@@ -22,24 +23,6 @@ export interface CanarySet {
   privateKey: Canary;
   password: Canary;
   all: readonly Canary[];
-}
-
-export function luhnCheckDigit(payload: string): number {
-  let sum = 0;
-  for (let i = 0; i < payload.length; i++) {
-    let d = payload.charCodeAt(payload.length - 1 - i) - 48;
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return (10 - (sum % 10)) % 10;
-}
-
-export function luhnValid(digits: string): boolean {
-  if (!/^\d{2,}$/.test(digits)) return false;
-  return luhnCheckDigit(digits.slice(0, -1)) === Number(digits.at(-1));
 }
 
 /** A 16-digit Visa-range number that passes Luhn: "49" then 13 random digits then the check digit. */

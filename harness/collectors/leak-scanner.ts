@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { luhnValid } from './canaries.ts';
+import { luhnValid } from '../../services/kit/luhn.ts';
 import type { Canary } from './canaries.ts';
 import type { SpanRecord } from './span-record.ts';
 

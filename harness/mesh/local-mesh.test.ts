@@ -1,29 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import { LocalMesh } from './local-mesh.ts';
+import { isRunning } from './process-state.ts';
 
 const run = promisify(execFile);
 let mesh: LocalMesh;
 let stateDir: string;
 
-/** Running and not a zombie waiting for a reaper (detached children are reparented). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 async function mint(spiffeId: string, dir: string): Promise<{ cert: string; key: string; bundle: string }> {
   const svid = await mesh.operator.json<{ certPem: string; keyPem: string; bundlePem: string }>('ca', 'POST', '/admin/issue', { spiffeId });
@@ -112,11 +100,11 @@ describe('orphans', () => {
       harness.on('exit', (code) => reject(new Error(`harness exited ${code}`)));
     });
     expect(pids.length).toBeGreaterThanOrEqual(4);
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(isRunning)).toBe(true);
     harness.kill('SIGKILL');
     const deadline = Date.now() + 10_000;
-    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(pids.filter(alive)).toEqual([]);
+    while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(pids.filter(isRunning)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

@@ -2,6 +2,8 @@
  * Strict validation of a payment request: unknown fields, wrong types and bad
  * values are each reported (all of them, not the first), never echoing the card.
  */
+import { luhnValid } from '../kit/luhn.ts';
+
 export interface PaymentRequest {
   amount: number;
   currency: string;
@@ -12,19 +14,6 @@ export interface PaymentRequest {
 export const MAX_AMOUNT = 1_000_000;
 const TOP_FIELDS = new Set(['amount', 'currency', 'card', 'reference']);
 const CARD_FIELDS = new Set(['number', 'expiry']);
-
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 export function validatePaymentRequest(body: unknown, now = new Date()): { ok: true; value: PaymentRequest } | { ok: false; problems: string[] } {
   const problems: string[] = [];

@@ -4,6 +4,7 @@
  * decision_id, with sensitive values masked before the record leaves the PDP.
  */
 import type { DecisionRequest, DecisionResponse, DecisionValue } from './decision-types.ts';
+import { luhnValid } from '../kit/luhn.ts';
 
 export const MASK = '***';
 
@@ -131,17 +132,7 @@ function maskText(text: string): string {
 
 export function looksLikeCardNumber(value: string): boolean {
   if (!/^\d(?:[ -]?\d){12,18}$/.test(value.trim())) return false;
-  const digits = value.replace(/\D/g, '');
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
+  return luhnValid(value.replace(/\D/g, ''));
 }
 
 function looksLikeJwt(value: string): boolean {
