@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -66,7 +66,9 @@ describe('local mesh', () => {
     const gw = await mint('spiffe://meshgate.test/gateway', dir);
     const paymentsUrl = mesh.url('payments');
     const allowed = await curl(['--cert', gw.cert, '--key', gw.key, '--cacert', gw.bundle, '-H', 'content-type: application/json', '--data', payment('curl-gw-1'), `${paymentsUrl}/payments`]);
-    expect(allowed.status).not.toBe(403);
+    // The gateway identity passes mTLS and the route's caller list; the token plane is next in line.
+    expect(allowed.status).toBe(401);
+    expect(JSON.parse(allowed.body)).toMatchObject({ error: 'token_missing' });
     const lateral = await curl(['--cert', gw.cert, '--key', gw.key, '--cacert', gw.bundle, '-H', 'content-type: application/json', '--data', '{}', `${mesh.url('ledger')}/entries`]);
     expect(lateral.status).toBe(403);
     expect(JSON.parse(lateral.body)).toMatchObject({ error: 'spiffe_id_not_allowed' });
@@ -79,6 +81,36 @@ describe('local mesh', () => {
     expect(noCert.status).toBe(0); // the connection is closed: no HTTP answer at all
     rmSync(dir, { recursive: true, force: true });
     rmSync(ledgerDir, { recursive: true, force: true });
+  });
+});
+
+describe('the whole token flow with curl, as the README shows it', () => {
+  test('log in, exchange, get an access token, book at payments; replay and another certificate are refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshgate-curlflow-'));
+    const gw = await mint('spiffe://meshgate.test/gateway', dir);
+    const tls = ['--cert', gw.cert, '--key', gw.key, '--cacert', gw.bundle];
+    const users = JSON.parse(readFileSync(mesh.record().users!, 'utf8')) as Record<string, string>;
+    const login = await curl(['--cacert', gw.bundle, '-H', 'content-type: application/json', '--data', JSON.stringify({ username: 'alice', password: users.alice }), `${mesh.ready.get('gateway')!.publicUrl}/login`]);
+    expect(login.status).toBe(200);
+    const userToken = (JSON.parse(login.body) as { access_token: string }).access_token;
+    const sts = `${mesh.url('sts')}/token`;
+    const exchange = await curl([...tls, '-d', 'grant_type=urn:ietf:params:oauth:grant-type:token-exchange', '-d', `subject_token=${userToken}`, '-d', 'subject_token_type=urn:ietf:params:oauth:token-type:access_token', '-d', 'requested_token_type=urn:ietf:params:oauth:token-type:txn_token', '-d', 'purpose=payment', '-d', 'amount=25', '-d', 'currency=EUR', '-d', 'request_id=curl-flow', sts]);
+    expect(exchange.status).toBe(200);
+    const txn = (JSON.parse(exchange.body) as { access_token: string }).access_token;
+    const access = await curl([...tls, '-d', 'grant_type=client_credentials', '-d', 'audience=spiffe://meshgate.test/payments', sts]);
+    expect(access.status).toBe(200);
+    const accessToken = (JSON.parse(access.body) as { access_token: string }).access_token;
+    const pay = (reference: string, material: string[]) => curl([...material, '-H', `authorization: Bearer ${accessToken}`, '-H', `txn-token: ${txn}`, '-H', 'content-type: application/json', '--data', payment(reference), `${mesh.url('payments')}/payments`]);
+    const booked = await pay('curl-flow-1', tls);
+    expect(booked.status, booked.body).toBe(201);
+    const replayed = await pay('curl-flow-2', tls);
+    expect(replayed.status).toBe(401);
+    expect(JSON.parse(replayed.body)).toMatchObject({ error: 'token_replayed' });
+    const other = await mint('spiffe://meshgate.test/gateway', mkdtempSync(join(tmpdir(), 'meshgate-curlflow-')));
+    const stolen = await pay('curl-flow-3', ['--cert', other.cert, '--key', other.key, '--cacert', other.bundle]);
+    expect(stolen.status).toBe(401);
+    expect(JSON.parse(stolen.body)).toMatchObject({ error: 'token_cert_mismatch' });
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
