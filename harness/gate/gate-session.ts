@@ -3,13 +3,13 @@
  * CA shared by scenarios, and the per-scenario contexts. Stopping it stops all
  * of them, whatever happened.
  */
-import { join } from 'node:path';
 import { CertificateAuthority } from '../../services/ca/authority.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import { createOtlpReceiver, type OtlpReceiver } from '../collectors/otlp-receiver.ts';
 import { Impersonator, samplePayment } from '../mesh/actors.ts';
 import { LocalMesh, type LocalMeshOptions } from '../mesh/local-mesh.ts';
+import { statePaths } from '../mesh/state-dir.ts';
 import { check, type Check } from '../scenario/check.ts';
 import type { EngineOptions } from '../scenario/engine.ts';
 import type { ScenarioScope } from '../scenario/define.ts';
@@ -38,7 +38,7 @@ export class GateSession {
   }
 
   static async start(options: GateSessionOptions): Promise<GateSession> {
-    const receiver = createOtlpReceiver({ jsonlPath: join(options.stateDir, 'spans.jsonl') });
+    const receiver = createOtlpReceiver({ jsonlPath: statePaths(options.stateDir).spans });
     await receiver.start();
     try {
       const meshOptions: LocalMeshOptions = { stateDir: options.stateDir, otlpEndpoint: receiver.url };

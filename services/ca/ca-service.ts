@@ -58,7 +58,22 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
   let workload: Workload;
   const svidBody = (svid: Awaited<ReturnType<CertificateAuthority['issue']>>) => ({ ...svid, keyPem: undefined, bundlePem: authority.bundlePem });
 
+  const renewOwn = async () => {
+    const next = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...SERVER_NAMES });
+    const creds = { certPem: next.certPem, keyPem: next.keyPem!, bundlePem: authority.bundlePem };
+    workload.server.updateCredentials(creds);
+    workload.publicServer?.updateCredentials(creds);
+    workload.client.updateCredentials(creds);
+    audit(workload.logger, { event: 'svid_rotated', spiffe_id: next.spiffeId, serial: next.serial, not_after: next.notAfter });
+    return next;
+  };
+
   const handlers: Record<string, RouteHandler> = {
+    'POST /admin/renew-svid': async ({ req, res }) => {
+      req.resume();
+      const next = await renewOwn();
+      sendJson(res, 200, { spiffeId: next.spiffeId, serial: next.serial, notAfter: next.notAfter });
+    },
     'POST /renew': async (ctx) => {
       const body = await jsonObject(ctx);
       if (typeof body.csr !== 'string') throw new BodyError('body_invalid', 'csr must be a PEM string');
@@ -166,16 +181,10 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
     handlers,
     publicPort: () => ({ routes: CA_ENROL_ROUTES, handlers: enrolHandlers }),
   });
-  // The CA renews its own SVID directly.
+  // The CA renews its own SVID directly, at half its lifetime.
   identity.stopAutoRenew();
-  const renewOwn = setInterval(async () => {
-    const next = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...SERVER_NAMES });
-    const creds = { certPem: next.certPem, keyPem: next.keyPem!, bundlePem: authority.bundlePem };
-    workload.server.updateCredentials(creds);
-    workload.publicServer?.updateCredentials(creds);
-    workload.client.updateCredentials(creds);
-  }, (authority.defaultTtlSeconds * 1000) / 2);
-  renewOwn.unref();
-  workload.onClose(() => clearInterval(renewOwn));
+  const timer = setInterval(() => void renewOwn().catch((err: Error) => workload.logger.error({ err: err.message }, 'CA SVID renewal failed')), (authority.defaultTtlSeconds * 1000) / 2);
+  timer.unref();
+  workload.onClose(() => clearInterval(timer));
   return { workload, authority, joinTokens, close: () => workload.close() };
 }

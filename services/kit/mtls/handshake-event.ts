@@ -17,6 +17,4 @@ export interface HandshakeEvent {
   startTime: number;
   endTime: number;
   durationSeconds: number;
-  localSubject?: string;
-  correlationId?: string;
 }

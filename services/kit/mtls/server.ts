@@ -36,7 +36,6 @@ export class MtlsServer {
   #peers = new WeakMap<TLSSocket, PeerIdentity>();
   #acceptedAt = new Map<string, number>();
   #options: MtlsServerOptions;
-  #localSubject = '';
 
   constructor(options: MtlsServerOptions, handler: MtlsRequestHandler) {
     assertCredentials(options.credentials);
@@ -79,7 +78,6 @@ export class MtlsServer {
   }
 
   #contextOptions(c: TlsCredentials): { key: string; cert: string; ca: string } {
-    this.#localSubject = c.certPem;
     return { key: c.keyPem, cert: c.certPem, ca: c.bundlePem };
   }
 
