@@ -82,3 +82,29 @@ describe('meshgate run and list on the command line', () => {
     await expect(selectGate({}, dir)).rejects.toMatchObject({ code: 'MESHGATE_ERR_SCENARIO_INVALID', message: expect.stringMatching(/broken\.ts.*meta\.severity/s) });
   });
 });
+
+describe('embedded policy decisions', () => {
+  test('with pdpEmbedded the same policies decide in process, also while the PDP service is down', async () => {
+    const stateDir = tempDir('meshgate-embedded-');
+    const { GateSession } = await import('./gate-session.ts');
+    const { legitTokens, bearer } = await import('./token-rejection.ts');
+    const { samplePayment } = await import('../mesh/actors.ts');
+    const { newReference } = await import('./reference.ts');
+    const session = await GateSession.start({ stateDir, settings: { payments: { pdpEmbedded: true }, ledger: { pdpEmbedded: true } } });
+    try {
+      await session.mesh.kill('pdp');
+      const ctx = session.context({ runId: 'embedded', scenarioId: 'policy.embedded', correlationId: 'embedded:policy.embedded', latency: {} });
+      try {
+        expect((await session.steadyState(ctx))[0]).toMatchObject({ ok: true });
+        const legit = await legitTokens(ctx, 12);
+        const res = await legit.gateway.call('payments', 'POST', '/payments', { body: samplePayment(newReference('embedded'), { amount: 900 }), headers: { authorization: bearer(legit.accessToken), 'txn-token': legit.txnToken } });
+        expect(res.status).toBe(403);
+        expect(res.json()).toMatchObject({ error: 'pdp_denied' });
+      } finally {
+        ctx.close();
+      }
+    } finally {
+      await session.stop();
+    }
+  }, 120_000);
+});

@@ -12,6 +12,9 @@ import { PdpAnswerError } from '../pep/pdp-answer-error.ts';
 import type { TxnTokenClaims } from '../tokens/claims.ts';
 import type { DecisionRequest, DecisionResponse, DecisionResource } from '../../pdp/decision-types.ts';
 import type { Workload } from './runtime.ts';
+import { PdpEngine } from '../../pdp/pdp-engine.ts';
+import { PACKAGE_POLICY_DIR } from '../../pdp/policy-directory-default.ts';
+import { PolicyStore } from '../../pdp/policy-store.ts';
 
 export const POLICY_VERSION_HEADER = 'x-policy-version';
 
@@ -31,10 +34,17 @@ export interface PolicyPlane {
   authorize(ctx: RouteContext, resource: DecisionResource): Promise<boolean>;
 }
 
-export function createPolicyPlane(workload: Workload): PolicyPlane {
+/** The same policies and engine as the PDP service, in process: no network hop, no central policy push. */
+async function embeddedDecide(): Promise<(request: DecisionRequest) => Promise<DecisionResponse>> {
+  const store = await PolicyStore.fromDirectory(PACKAGE_POLICY_DIR);
+  const engine = new PdpEngine({ policies: store });
+  return async (request) => engine.decide(request);
+}
+
+export async function createPolicyPlane(workload: Workload): Promise<PolicyPlane> {
   const { settings } = workload.config;
   let enforcer: PolicyEnforcer;
-  const decide = async (request: DecisionRequest): Promise<DecisionResponse> => {
+  const remoteDecide = async (request: DecisionRequest): Promise<DecisionResponse> => {
     const res = await workload.call('pdp', { path: '/v1/decide', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), timeoutMs: settings.pdpTimeoutMs + 100 });
     if (res.status !== 200) throw new PdpAnswerError(`PDP answered ${res.status}`, res.status);
     const version = res.headers[POLICY_VERSION_HEADER];
@@ -45,6 +55,7 @@ export function createPolicyPlane(workload: Workload): PolicyPlane {
       throw new PdpAnswerError('PDP answer is not JSON');
     }
   };
+  const decide = settings.pdpEmbedded ? await embeddedDecide() : remoteDecide;
   enforcer = new PolicyEnforcer({ decide, cacheTtlMs: settings.pdpCacheTtlMs, timeoutMs: settings.pdpTimeoutMs, failOpen: settings.pdpFailOpen });
 
   const record = (ctx: RouteContext, result: EnforcementResult): void => {

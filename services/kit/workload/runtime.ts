@@ -249,7 +249,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const handlers = { ...opsHandlers(workload), ...spec.handlers };
   // Every workload that verifies or forwards tokens gets the token plane; the CA and the token service do not.
   if (config.peers.sts && config.name !== 'ca' && config.name !== 'sts') workload.tokenPlane = createTokenPlane(workload);
-  if (config.peers.pdp && routes.some((r) => r.authorize)) workload.policyPlane = createPolicyPlane(workload);
+  if ((config.peers.pdp || config.settings.pdpEmbedded) && routes.some((r) => r.authorize)) workload.policyPlane = await createPolicyPlane(workload);
   const guards = [...(workload.tokenPlane ? [workload.tokenPlane.guard] : []), ...(spec.guards?.(workload) ?? [])];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
   workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: (e: HandshakeEvent) => recordHandshake(workload, e) }, routerFor(workload, routes, handlers, guards, true));

@@ -20,6 +20,8 @@ export interface SecuritySettings {
   plaintextPort: boolean;
   /** Allow requests when the PDP is unreachable or errs (unsafe). */
   pdpFailOpen: boolean;
+  /** Decide in process with the reference policies instead of asking the PDP service (for comparison). */
+  pdpEmbedded: boolean;
   /** Staleness bound of the decision cache. */
   pdpCacheTtlMs: number;
   pdpTimeoutMs: number;
@@ -38,6 +40,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   logBodies: false,
   plaintextPort: false,
   pdpFailOpen: false,
+  pdpEmbedded: false,
   pdpCacheTtlMs: 1000,
   pdpTimeoutMs: 2000,
   jwksRefreshMs: 2000,
