@@ -1,0 +1,54 @@
+import { expectEvery, selectSpans, tracesWith } from '../../harness/collectors/trace-query.ts';
+import type { MeshContext } from '../../harness/gate/mesh-context.ts';
+import { newReference } from '../../harness/gate/reference.ts';
+import { samplePayment } from '../../harness/mesh/actors.ts';
+import { check, checkThat, expectation } from '../../harness/scenario/check.ts';
+import { defineScenario } from '../../harness/scenario/define.ts';
+
+/**
+ * Operators can follow one payment end to end: a single trace whose server
+ * spans at payments and ledger show the verified caller, and whose decisions
+ * carry decision id and policy version, tagged with the scenario that caused it.
+ */
+export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof inject>>>({
+  meta: {
+    id: 'observability.payment-trace',
+    title: 'A payment is one trace with the verified caller and the decision on every hop',
+    plane: 'observability',
+    severity: 'medium',
+    threat: 'An incident cannot be reconstructed because hops do not share a trace or spans lack who called and why it was allowed.',
+    tags: ['observability', 'tracing'],
+    control: { kind: 'code', location: 'services/kit/telemetry/spans.ts', description: 'security spans on every hop; W3C trace context across hops' },
+  },
+  inject,
+  async expect(ctx, { status, trace }) {
+    const servers = selectSpans(trace, { kind: 'SERVER', service: ['payments', 'ledger'] });
+    const decisions = selectSpans(trace, { name: 'meshgate.authz' });
+    const peers = expectEvery(servers, (s) => typeof s.attributes['meshgate.peer.spiffe_id'] === 'string', 'every mesh server span shows the verified peer SPIFFE ID');
+    const decided = expectEvery(decisions, (s) => typeof s.attributes['meshgate.authz.decision_id'] === 'string' && String(s.attributes['meshgate.authz.policy_version']).startsWith('sha256:'), 'every decision carries its id and policy version');
+    const tagged = selectSpans(trace, { attributes: { 'meshgate.scenario_id': ctx.scope.scenarioId } });
+    return expectation(
+      [
+        check('the payment was booked', 201, status),
+        check('one trace reaches every hop', ['gateway', 'ledger', 'payments'], [...new Set(servers.concat(selectSpans(trace, { kind: 'SERVER', service: 'gateway' })).map((s) => s.service))].sort()),
+      ],
+      [
+        checkThat(peers.message, { ok: peers.ok, expected: 'all', observed: peers.ok ? `${servers.length} spans` : peers.detail, evidence: peers.ok ? peers.spans : peers.span }),
+        checkThat(decided.message, { ok: decided.ok && decisions.length === 2, expected: 'payments and ledger decisions', observed: decided.ok ? decisions.map((s) => s.service) : decided.detail, evidence: decided.ok ? decided.spans : decided.span }),
+        checkThat('spans carry the scenario correlation id', { ok: tagged.length > 0, expected: ctx.scope.scenarioId, observed: `${tagged.length} tagged spans` }),
+      ],
+    );
+  },
+});
+
+async function inject(ctx: MeshContext) {
+  const token = await ctx.user.login('alice');
+  const res = await ctx.user.pay(token, samplePayment(newReference('trace')));
+  const isPaymentTrace = { service: 'gateway', kind: 'SERVER' as const, attributes: { 'meshgate.scenario_id': ctx.scope.scenarioId, 'http.route': '/payments' } };
+  let trace = tracesWith(ctx.spans(), isPaymentTrace);
+  for (let i = 0; i < 40 && selectSpans(trace, { service: 'ledger', name: 'meshgate.authz' }).length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    trace = tracesWith(ctx.spans(), isPaymentTrace);
+  }
+  return { status: res.status, trace };
+}
