@@ -180,7 +180,10 @@ export class LocalMesh {
       cwd: PACKAGE_ROOT,
       env,
       stdio: [this.options.detached ? 'ignore' : 'pipe', out, out],
-      detached: this.options.detached === true,
+      // Own process group: a terminal's Ctrl-C reaches the harness only, which then reverts the
+      // running scenario against a live mesh and stops the workloads itself. Without `up`'s
+      // detachment the workloads still die with the harness through their stdin pipe.
+      detached: true,
     });
     closeSync(out);
     if (this.options.detached) child.unref();
