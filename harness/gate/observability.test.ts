@@ -33,9 +33,13 @@ describe('one payment, one trace', () => {
     const token = await user.login('alice');
     const reference = newReference('trace');
     expect((await user.pay(token, samplePayment(reference))).status).toBe(201);
-    // Spans arrive in batches; wait (bounded) until the ledger's decision joined the gateway's trace.
+    // Spans arrive in batches from five processes; wait (bounded) until every hop's spans have come in.
     const paymentTraces = () => tracesWith(session.receiver.spans(), { service: 'gateway', kind: 'SERVER', attributes: { 'http.route': '/payments' } });
-    for (let i = 0; i < 60 && !paymentTraces().some((s) => s.service === 'ledger' && s.name === 'meshgate.authz'); i++) await new Promise((r) => setTimeout(r, 100));
+    const complete = () => {
+      const spans = paymentTraces();
+      return spans.some((s) => s.service === 'ledger' && s.name === 'meshgate.authz') && new Set(selectSpans(spans, { kind: 'SERVER' }).map((s) => s.service)).size >= 5;
+    };
+    for (let i = 0; i < 60 && !complete(); i++) await new Promise((r) => setTimeout(r, 100));
     const spans = paymentTraces();
     const traceIds = new Set(selectSpans(spans, { service: 'gateway', kind: 'SERVER', attributes: { 'http.route': '/payments' } }).map((s) => s.traceId));
     const traceId = [...traceIds].at(-1)!;

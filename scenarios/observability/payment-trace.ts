@@ -45,8 +45,11 @@ async function inject(ctx: MeshContext) {
   const token = await ctx.user.login('alice');
   const res = await ctx.user.pay(token, samplePayment(newReference('trace')));
   const isPaymentTrace = { service: 'gateway', kind: 'SERVER' as const, attributes: { 'meshgate.scenario_id': ctx.scope.scenarioId, 'http.route': '/payments' } };
+  // Spans arrive in batches from several processes: wait (bounded) until every hop and both decisions are in.
+  const complete = (trace: ReturnType<typeof tracesWith>) =>
+    selectSpans(trace, { name: 'meshgate.authz' }).length >= 2 && new Set(selectSpans(trace, { kind: 'SERVER', service: ['gateway', 'payments', 'ledger'] }).map((s) => s.service)).size === 3;
   let trace = tracesWith(ctx.spans(), isPaymentTrace);
-  for (let i = 0; i < 40 && selectSpans(trace, { service: 'ledger', name: 'meshgate.authz' }).length === 0; i++) {
+  for (let i = 0; i < 50 && !complete(trace); i++) {
     await new Promise((r) => setTimeout(r, 100));
     trace = tracesWith(ctx.spans(), isPaymentTrace);
   }
