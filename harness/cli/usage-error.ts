@@ -7,8 +7,6 @@ export class UsageError extends Error {
   }
 }
 
-export const EXIT = { pass: 0, fail: 1, usage: 2 } as const;
-
 /** Parses durations such as 90s, 5m, 2h, 1d (or plain seconds). */
 export function parseDuration(value: string, flag: string): number {
   const m = /^(\d+)(s|m|h|d)?$/.exec(value.trim());

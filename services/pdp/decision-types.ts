@@ -2,6 +2,9 @@
 import { isSpiffeId } from '../kit/spiffe.ts';
 
 /** JSON values Cedar can take (no null: Cedar has none). Integers only for Long attributes. */
+/** The PDP answers with its policy set version here, so enforcers drop stale cached decisions. */
+export const POLICY_VERSION_HEADER = 'x-policy-version';
+
 export type DecisionValue = string | number | boolean | DecisionValue[] | { [key: string]: DecisionValue };
 
 export interface DecisionResource {

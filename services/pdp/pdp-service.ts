@@ -13,12 +13,10 @@ import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { PACKAGE_POLICY_DIR } from './policy-directory-default.ts';
 import { buildDecisionLogRecord } from './decision-log.ts';
-import { validateDecisionRequest, type DecisionRequest } from './decision-types.ts';
+import { POLICY_VERSION_HEADER, validateDecisionRequest, type DecisionRequest } from './decision-types.ts';
 import { PdpEngine } from './pdp-engine.ts';
 import { PolicyStore } from './policy-store.ts';
 import { formatProblem } from './policy-problem.ts';
-
-export const POLICY_VERSION_HEADER = 'x-policy-version';
 
 export interface PdpService {
   workload: Workload;

@@ -155,7 +155,3 @@ export class MtlsServer {
     });
   }
 }
-
-export function createMtlsServer(options: MtlsServerOptions, handler: MtlsRequestHandler): MtlsServer {
-  return new MtlsServer(options, handler);
-}

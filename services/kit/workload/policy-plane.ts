@@ -10,13 +10,8 @@ import { sendError } from '../http/respond.ts';
 import { PolicyEnforcer, type EnforcementResult } from '../pep/policy-enforcer.ts';
 import { PdpAnswerError } from '../pep/pdp-answer-error.ts';
 import type { TxnTokenClaims } from '../tokens/claims.ts';
-import type { DecisionRequest, DecisionResponse, DecisionResource } from '../../pdp/decision-types.ts';
+import { POLICY_VERSION_HEADER, type DecisionRequest, type DecisionResponse, type DecisionResource } from '../../pdp/decision-types.ts';
 import type { Workload } from './runtime.ts';
-import { PdpEngine } from '../../pdp/pdp-engine.ts';
-import { PACKAGE_POLICY_DIR } from '../../pdp/policy-directory-default.ts';
-import { PolicyStore } from '../../pdp/policy-store.ts';
-
-export const POLICY_VERSION_HEADER = 'x-policy-version';
 
 /** Amounts cross the policy boundary as integer minor units, so limits compare exactly. */
 export function minorUnits(amount: number): number {
@@ -36,6 +31,8 @@ export interface PolicyPlane {
 
 /** The same policies and engine as the PDP service, in process: no network hop, no central policy push. */
 async function embeddedDecide(): Promise<(request: DecisionRequest) => Promise<DecisionResponse>> {
+  // Loaded only in embedded mode: the Cedar engine is not part of a remote-mode workload's start-up.
+  const [{ PdpEngine }, { PACKAGE_POLICY_DIR }, { PolicyStore }] = await Promise.all([import('../../pdp/pdp-engine.ts'), import('../../pdp/policy-directory-default.ts'), import('../../pdp/policy-store.ts')]);
   const store = await PolicyStore.fromDirectory(PACKAGE_POLICY_DIR);
   const engine = new PdpEngine({ policies: store });
   return async (request) => engine.decide(request);
