@@ -1,20 +1,22 @@
 /**
  * Preload entry point: `node --import ./services/kit/telemetry/register.ts service.ts`.
  *
- * Registers the ESM hook the http instrumentation needs to patch `node:http`
- * and `node:https` imports, then starts the SDK from the environment
- * (MESHGATE_SERVICE, OTEL_EXPORTER_OTLP_ENDPOINT). The hook intercepts only
- * those two modules, so the workloads' own .ts modules are loaded untouched.
- * Pending spans are flushed on SIGTERM/SIGINT and when the event loop drains.
+ * Starts tracing from the environment (MESHGATE_SERVICE,
+ * OTEL_EXPORTER_OTLP_ENDPOINT) and instruments node:http and node:https before
+ * the workload loads. Pending spans are flushed on SIGTERM/SIGINT and when the
+ * event loop drains.
  */
-import { register } from 'node:module';
+import { createRequire } from 'node:module';
+import { startTelemetryFromEnv, shutdownTelemetry } from './sdk.ts';
 
-const HOOKED = ['http', 'https', 'node:http', 'node:https'];
-register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: HOOKED } });
-
-// Loaded after the hook so nothing the app imports later escapes it.
-const { startTelemetryFromEnv, shutdownTelemetry } = await import('./sdk.ts');
 startTelemetryFromEnv();
+// The http instrumentation patches the CommonJS module objects when they are required; ESM default
+// imports of node:http and node:https share those objects, so requiring them here instruments every
+// workload without an ESM loader hook (which would put every module load of the process through a
+// hooks thread and cost hundreds of milliseconds at start-up).
+const require = createRequire(import.meta.url);
+require('node:http');
+require('node:https');
 
 function onSignal(signal: NodeJS.Signals): void {
   // When the workload has its own handler it decides when to exit (and should await shutdownTelemetry first).
