@@ -20,9 +20,9 @@ import { freePorts } from './free-port.ts';
 import { OperatorClient } from './operator.ts';
 import { PACKAGE_ROOT, statePaths, type StatePaths } from './state-dir.ts';
 
-/** Start order: the CA first (everyone enrols with it), then the rest together. */
+/** Every workload of the reference mesh; all start together and enrol with the CA once it is up. */
 export const MESH_SERVICES: readonly ServiceName[] = ['ca', 'sts', 'pdp', 'ledger', 'payments', 'gateway'];
-const AVAILABLE = new Set(MESH_SERVICES.filter((s) => existsSync(join(PACKAGE_ROOT, 'services', s, 'main.ts'))));
+const TELEMETRY_PRELOAD = join(PACKAGE_ROOT, 'services', 'kit', 'telemetry', 'register.ts');
 
 export interface MeshRecordService extends ReadyRecord {
   logFile: string;
@@ -92,7 +92,7 @@ export class LocalMesh {
   }
 
   get services(): ServiceName[] {
-    return MESH_SERVICES.filter((s) => AVAILABLE.has(s));
+    return [...MESH_SERVICES];
   }
 
   url(service: ServiceName): string {
@@ -174,8 +174,7 @@ export class LocalMesh {
     if (name !== 'ca') env.MESHGATE_JOIN_TOKEN = await this.#joinToken(name);
     if (config.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;
     else delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    const telemetry = join(PACKAGE_ROOT, 'services', 'kit', 'telemetry', 'register.ts');
-    const args = ['--disable-warning=ExperimentalWarning', ...(existsSync(telemetry) ? ['--import', telemetry] : []), join(PACKAGE_ROOT, 'services', name, 'main.ts')];
+    const args = ['--disable-warning=ExperimentalWarning', '--import', TELEMETRY_PRELOAD, join(PACKAGE_ROOT, 'services', name, 'main.ts')];
     const child = spawn(process.execPath, args, {
       cwd: PACKAGE_ROOT,
       env,
