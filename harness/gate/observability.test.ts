@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectEvery, selectSpans, tracesWith } from '../collectors/trace-query.ts';
+import { expectEvery, selectSpans } from '../collectors/trace-query.ts';
+import { randomBytes } from 'node:crypto';
 import { LeakScanner, scanSinks, describeHit } from '../collectors/leak-scanner.ts';
 import { delta, parseExposition } from '../collectors/metrics-scraper.ts';
 import { probeTls } from '../attacks/tls-probe.ts';
@@ -31,19 +32,15 @@ afterAll(async () => {
 describe('one payment, one trace', () => {
   test('a span per hop with verified peers, token verifications and authorization decisions', async () => {
     const token = await user.login('alice');
-    const reference = newReference('trace');
-    expect((await user.pay(token, samplePayment(reference))).status).toBe(201);
+    // The test starts the trace itself (W3C traceparent), so exactly this payment's spans are selected.
+    const traceId = randomBytes(16).toString('hex');
+    const paid = await user.post('/payments', samplePayment(newReference('trace')), { authorization: `Bearer ${token}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    expect(paid.status).toBe(201);
     // Spans arrive in batches from five processes; wait (bounded) until every hop's spans have come in.
-    const paymentTraces = () => tracesWith(session.receiver.spans(), { service: 'gateway', kind: 'SERVER', attributes: { 'http.route': '/payments' } });
-    const complete = () => {
-      const spans = paymentTraces();
-      return spans.some((s) => s.service === 'ledger' && s.name === 'meshgate.authz') && new Set(selectSpans(spans, { kind: 'SERVER' }).map((s) => s.service)).size >= 5;
-    };
+    const traced = () => selectSpans(session.receiver.spans(), { traceId });
+    const complete = () => traced().some((s) => s.service === 'ledger' && s.name === 'meshgate.authz') && new Set(selectSpans(traced(), { kind: 'SERVER' }).map((s) => s.service)).size >= 5;
     for (let i = 0; i < 60 && !complete(); i++) await new Promise((r) => setTimeout(r, 100));
-    const spans = paymentTraces();
-    const traceIds = new Set(selectSpans(spans, { service: 'gateway', kind: 'SERVER', attributes: { 'http.route': '/payments' } }).map((s) => s.traceId));
-    const traceId = [...traceIds].at(-1)!;
-    const trace = selectSpans(spans, { traceId });
+    const trace = traced();
     const servers = selectSpans(trace, { kind: 'SERVER' });
     expect(new Set(servers.map((s) => s.service))).toEqual(new Set(['gateway', 'sts', 'payments', 'ledger', 'pdp']));
     // Every mesh hop behind the gateway shows the verified caller.

@@ -1,4 +1,6 @@
-import { expectEvery, selectSpans, tracesWith } from '../../harness/collectors/trace-query.ts';
+import { randomBytes } from 'node:crypto';
+import { expectEvery, selectSpans } from '../../harness/collectors/trace-query.ts';
+import type { SpanRecord } from '../../harness/collectors/span-record.ts';
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { newReference } from '../../harness/gate/reference.ts';
 import { samplePayment } from '../../harness/mesh/actors.ts';
@@ -43,15 +45,16 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
 
 async function inject(ctx: MeshContext) {
   const token = await ctx.user.login('alice');
-  const res = await ctx.user.pay(token, samplePayment(newReference('trace')));
-  const isPaymentTrace = { service: 'gateway', kind: 'SERVER' as const, attributes: { 'meshgate.scenario_id': ctx.scope.scenarioId, 'http.route': '/payments' } };
+  // The harness starts the trace itself (W3C traceparent), so exactly this payment's spans are selected.
+  const traceId = randomBytes(16).toString('hex');
+  const res = await ctx.user.post('/payments', samplePayment(newReference('trace')), { authorization: `Bearer ${token}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
   // Spans arrive in batches from several processes: wait (bounded) until every hop and both decisions are in.
-  const complete = (trace: ReturnType<typeof tracesWith>) =>
+  const complete = (trace: SpanRecord[]) =>
     selectSpans(trace, { name: 'meshgate.authz' }).length >= 2 && new Set(selectSpans(trace, { kind: 'SERVER', service: ['gateway', 'payments', 'ledger'] }).map((s) => s.service)).size === 3;
-  let trace = tracesWith(ctx.spans(), isPaymentTrace);
+  let trace = selectSpans(ctx.spans(), { traceId });
   for (let i = 0; i < 50 && !complete(trace); i++) {
     await new Promise((r) => setTimeout(r, 100));
-    trace = tracesWith(ctx.spans(), isPaymentTrace);
+    trace = selectSpans(ctx.spans(), { traceId });
   }
   return { status: res.status, trace };
 }
