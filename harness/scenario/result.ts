@@ -2,7 +2,7 @@
 import type { PhaseName } from './define.ts';
 import type { Json } from './evidence.ts';
 import type { LatencyFigures } from './latency.ts';
-import type { ControlRef, Plane, Severity } from './meta.ts';
+import type { ScenarioMeta } from './meta.ts';
 
 export const OUTCOMES = ['passed', 'failed', 'error', 'skipped'] as const;
 /**
@@ -35,14 +35,8 @@ export interface HarnessError {
   stack?: string;
 }
 
-export interface ScenarioResult {
-  id: string;
-  title: string;
-  plane: Plane;
-  severity: Severity;
-  threat: string;
-  tags: string[];
-  control?: ControlRef;
+/** A scenario's metadata (less its timeout) plus what happened when it ran. */
+export interface ScenarioResult extends Omit<ScenarioMeta, 'timeoutMs'> {
   /** Scenario module, relative to the package root. */
   file?: string;
   outcome: Outcome;
