@@ -88,7 +88,12 @@ export function matchRoute(routes: readonly RouteSpec[], method: string, path: s
       const s = segments[i]!;
       if (p.startsWith(':')) {
         if (!s) { ok = false; break; }
-        params[p.slice(1)] = decodeURIComponent(s);
+        try {
+          params[p.slice(1)] = decodeURIComponent(s);
+        } catch {
+          ok = false; // malformed percent-encoding matches no route
+          break;
+        }
       } else if (p !== s) { ok = false; break; }
     }
     if (ok) return { route: r, params };

@@ -19,7 +19,7 @@ describe('the gate', () => {
     const reportDir = tempDir('meshgate-gate-');
     const scenarios = await selectGate({});
     expect(scenarios.length).toBeGreaterThanOrEqual(29);
-    const outcome = await runGate(scenarios, { selection: {}, reportDir, formats: REPORT_FORMATS, mutate: true });
+    const outcome = await runGate(scenarios, { reportDir, formats: REPORT_FORMATS, mutate: true });
     const failed = outcome.report.scenarios.filter((s) => s.outcome !== 'passed').map((s) => `${s.id}: ${s.message}`);
     expect(failed).toEqual([]);
     expect(outcome.report.mutation?.survived).toEqual([]);
@@ -38,7 +38,7 @@ describe('the gate', () => {
   test('with replay protection broken the gate is red (exit 1) and JUnit and SARIF name the scenario', async () => {
     const reportDir = tempDir('meshgate-red-');
     const scenarios = await selectGate({ patterns: ['tokens.replayed', 'mtls.no-client-cert'] });
-    const outcome = await runGate(scenarios, { selection: {}, reportDir, formats: ['json', 'junit', 'sarif'], mutate: false, settings: { payments: { replayCache: false } } });
+    const outcome = await runGate(scenarios, { reportDir, formats: ['json', 'junit', 'sarif'], mutate: false, settings: { payments: { replayCache: false } } });
     expect(outcome.exitCode).toBe(1);
     expect(outcome.report.verdict).toBe('fail');
     expect(outcome.report.scenarios.find((s) => s.id === 'tokens.replayed')?.outcome).toBe('failed');

@@ -41,7 +41,7 @@ export const MUTANTS: readonly MeshMutant[] = [
     description: 'a policy file with permit(principal, action, resource) is added to the reference set',
     fault: 'permit(principal, action, resource);',
     location: { uri: 'services/pdp/policies' },
-    killers: ['policy.amount-mismatch', 'policy.cross-user-entry'],
+    killers: ['policy.amount-mismatch', 'policy.lateral-call'],
     apply: async (mesh) => {
       await mesh.operator.json('pdp', 'PUT', '/admin/policies', { files: { 'zz-allow-all.cedar': ALLOW_ALL_POLICY }, merge: true });
       return async () => {

@@ -21,7 +21,6 @@ import type { MeshContext } from './mesh-context.ts';
 import { MUTANTS, type MeshMutant } from './mutants.ts';
 
 export interface GateOptions {
-  selection: Selection;
   reportDir: string;
   formats: readonly ReportFormat[];
   mutate: boolean;
@@ -51,17 +50,21 @@ export async function selectGate(selection: Selection, scenarioDir?: string): Pr
 
 async function runMutation(session: GateSession, catalog: readonly AnyScenario[], engine: EngineOptions<MeshContext>, options: GateOptions): Promise<MutationSummary> {
   const byId = new Map(catalog.map((s) => [s.meta.id, s]));
+  // A killer that names no scenario would silently fall back to the whole catalog: refuse it.
+  const unknown = MUTANTS.flatMap((m) => m.killers.filter((id) => !byId.has(id)).map((id) => `${m.id} → ${id}`));
+  if (unknown.length) throw new Error(`mutants name killer scenarios that do not exist: ${unknown.join(', ')}`);
+  const runIdFor = (mutantId: string) => `${engine.runId}_${mutantId.replace(/\./g, '-')}`;
   return runMutants(MUTANTS, {
     ...(options.signal ? { signal: options.signal } : {}),
     apply: (mutant) => (mutant as MeshMutant).apply(session.mesh),
     run: async (mutant) => {
       // The scenarios expected to notice run first; the rest only if none of them did.
-      const killers = (mutant as MeshMutant).killers.map((id) => byId.get(id)).filter((s): s is AnyScenario => s !== undefined);
-      const first = await runScenarios(killers, { ...engine, runId: `${engine.runId}_${mutant.id.replace(/\./g, "-")}` });
+      const killers = (mutant as MeshMutant).killers.map((id) => byId.get(id)!);
+      const first = await runScenarios(killers, { ...engine, runId: runIdFor(mutant.id) });
       if (first.some((r) => r.outcome === 'failed')) return first;
       for (const r of first) options.log?.(`  mutant ${mutant.id}: expected killer ${r.id} was ${r.outcome}${r.message ? ` (${r.message})` : ''}`);
       const rest = catalog.filter((s) => !killers.includes(s));
-      return [...first, ...(await runScenarios(rest, { ...engine, runId: `${engine.runId}_${mutant.id.replace(/\./g, "-")}`, bail: false }))];
+      return [...first, ...(await runScenarios(rest, { ...engine, runId: runIdFor(mutant.id), bail: false }))];
     },
     onMutantEnd: (r) => options.onMutantEnd?.(r.mutant.id, r.killedBy, r.survived, r.error),
   });

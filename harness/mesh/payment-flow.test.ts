@@ -112,6 +112,17 @@ describe('tokens held by a workload identity', () => {
     }
   });
 
+  test('a malformed path or a wrong method is answered (404, 405) and the workload keeps serving', async () => {
+    const payments = await Impersonator.mint(mesh, 'payments');
+    try {
+      expect((await payments.call('ledger', 'GET', '/entries/%E0%A4')).status).toBe(404);
+      expect((await payments.call('ledger', 'PUT', '/entries')).status).toBe(405);
+      expect((await mesh.operator.request('ledger', 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      payments.close();
+    }
+  });
+
   test('admin endpoints of the token service and the CA refuse non-operators', async () => {
     for (const [service, path] of [['sts', '/admin/rotate'], ['sts', '/admin/revoke'], ['ca', '/admin/revoke'], ['ca', '/admin/issue']] as const) {
       const res = await gateway.call(service, 'POST', path, { body: {} });

@@ -96,6 +96,11 @@ describe('CA service', () => {
     }
   });
 
+  test('a workload with token-protected routes refuses to start without a token service', async () => {
+    const { startWorkload } = await import('../kit/workload/runtime.ts');
+    await expect(startWorkload({ config: t.config('ledger'), joinToken: t.joinToken('ledger'), handlers: {} })).rejects.toThrow(/no token service/);
+  });
+
   test('admin routes refuse a workload that is not the operator', async () => {
     const payments = await WorkloadIdentity.enrol(t.joinToken('payments'), options());
     const client = new MeshClient({ credentials: payments.credentials });

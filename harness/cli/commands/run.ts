@@ -59,7 +59,6 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
     const progress = createProgress({ stream: { write: (t: string) => io.stdout(t), isTTY: process.stdout.isTTY, columns: process.stdout.columns } });
     io.stdout(`meshgate gate: ${scenarios.length} scenarios${values.mutate ? ' + mutation mode' : ''}; reports in ${reportDir}\n`);
     const outcome = await runGate(scenarios, {
-      selection: {},
       reportDir,
       formats,
       mutate: values.mutate!,

@@ -74,10 +74,10 @@ export function createMeshRouter(options: MeshRouterOptions): (req: IncomingMess
       options.onRequest?.(record);
     };
     if (!match) {
-      const known = options.routes.some((r) => matchRoute([{ ...r, method: (req.method ?? 'GET') as RouteSpec['method'] }], req.method ?? 'GET', url.pathname));
+      // The path is known under another method: 405, otherwise 404.
       const pathExists = options.routes.some((r) => matchRoute([r], r.method, url.pathname));
       req.resume();
-      if (pathExists && !known) sendError(res, 405, 'method_not_allowed', requestId);
+      if (pathExists) sendError(res, 405, 'method_not_allowed', requestId);
       else sendError(res, 404, 'not_found', requestId);
       finish(undefined, 'unmatched');
       return;

@@ -8,8 +8,9 @@ let client: Workload;
 
 beforeAll(async () => {
   t = await startTestCa();
-  server = await startWorkload({ config: t.config('ledger'), joinToken: t.joinToken('ledger'), handlers: {} });
-  client = await startWorkload({ config: t.config('payments', {}, { ledger: server.server.url }), joinToken: t.joinToken('payments'), handlers: {} });
+  // Two workloads without token-protected routes, so no token service is needed for the rotation itself.
+  server = await startWorkload({ config: t.config('pdp'), joinToken: t.joinToken('pdp'), handlers: {} });
+  client = await startWorkload({ config: t.config('gateway', {}, { pdp: server.server.url }), joinToken: t.joinToken('gateway'), handlers: {} });
 });
 
 afterAll(async () => {
@@ -28,7 +29,7 @@ test('SVID rotation under load: 500+ requests from 20 concurrent clients across 
     while (sent < total) {
       sent += 1;
       try {
-        const res = await client.call('ledger', { path: '/healthz', timeoutMs: 5000 });
+        const res = await client.call('pdp', { path: '/healthz', timeoutMs: 5000 });
         statuses.push(res.status);
         if (res.status !== 200) failures.push(`status ${res.status}`);
       } catch (err) {
@@ -51,6 +52,6 @@ test('SVID rotation under load: 500+ requests from 20 concurrent clients across 
   expect(server.identity.serial).not.toBe(serialsBefore[0]);
   expect(client.identity.serial).not.toBe(serialsBefore[1]);
   // New connections after the last rotation see the new server certificate.
-  const fresh = await client.call('ledger', { path: '/healthz' });
+  const fresh = await client.call('pdp', { path: '/healthz' });
   expect(fresh.json<{ svidNotAfter: string }>().svidNotAfter).toBe(new Date(server.identity.notAfter).toISOString());
 }, 60_000);

@@ -135,6 +135,15 @@ describe('mTLS server', () => {
     expect((await lastServerEvent()).reason).toBe('cert_revoked');
   });
 
+  test('TLS 1.3 stays the floor after the server rotates its certificate', async () => {
+    server.updateCredentials(await creds(ca, ID('payments')));
+    const c = await ca.issue({ spiffeId: ID('gateway') });
+    events.length = 0;
+    expect((await attempt({ cert: c.certPem, key: c.keyPem, maxVersion: 'TLSv1.2' })).answered).toBe(false);
+    expect((await lastServerEvent()).reason).toBe('tls_version');
+    expect((await attempt({ cert: c.certPem, key: c.keyPem })).status).toBe(200);
+  });
+
   test('a CRL not signed by the bundle is refused and changes nothing', async () => {
     const rogue = await CertificateAuthority.create({ name: 'rogue' });
     await expect(revocation.update((await rogue.crl()).pem)).rejects.toThrow(/does not verify/);

@@ -41,25 +41,13 @@ export function uriSans(cert: X509Certificate): string[] {
     .map((entry) => entry.slice(4));
 }
 
-const UNTRUSTED = new Set([
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_CHAIN_TOO_LONG',
-  'INVALID_CA',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-]);
 
 /** Maps an OpenSSL verification error to the mesh's reason code. */
 export function reasonForVerifyError(code: string): TlsReason {
   if (code === 'CERT_HAS_EXPIRED') return 'cert_expired';
   if (code === 'CERT_NOT_YET_VALID') return 'cert_not_yet_valid';
   if (code === 'CERT_REVOKED') return 'cert_revoked';
-  if (UNTRUSTED.has(code)) return 'cert_untrusted';
+  // Every other verification failure (unknown issuer, bad signature, self-signed...) is an untrusted chain.
   return 'cert_untrusted';
 }
 

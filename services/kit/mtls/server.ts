@@ -44,8 +44,6 @@ export class MtlsServer {
     this.server = https.createServer(
       {
         ...this.#contextOptions(options.credentials),
-        minVersion: 'TLSv1.3',
-        maxVersion: 'TLSv1.3',
         requestCert: requireClientCert,
         // The chain is checked by OpenSSL, but the verdict is ours: we classify the
         // failure into a reason code and close the connection ourselves.
@@ -77,8 +75,9 @@ export class MtlsServer {
     });
   }
 
-  #contextOptions(c: TlsCredentials): { key: string; cert: string; ca: string } {
-    return { key: c.keyPem, cert: c.certPem, ca: c.bundlePem };
+  /** Every secure context carries the protocol floor: setSecureContext() would otherwise drop it on rotation. */
+  #contextOptions(c: TlsCredentials) {
+    return { key: c.keyPem, cert: c.certPem, ca: c.bundlePem, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
   }
 
   #onSecureConnection(socket: TLSSocket, requireClientCert: boolean): void {

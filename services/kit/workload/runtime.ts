@@ -247,6 +247,8 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
 
   const routes = TOPOLOGY[config.name as ServiceName] ?? [];
   const handlers = { ...opsHandlers(workload), ...spec.handlers };
+  // Fail closed: token-protected routes are never served without a way to verify tokens.
+  if (routes.some((r) => r.token !== 'none') && !config.peers.sts) throw new Error(`${config.name} serves token-protected routes but has no token service (peers.sts) to verify them`);
   // Every workload that verifies or forwards tokens gets the token plane; the CA and the token service do not.
   if (config.peers.sts && config.name !== 'ca' && config.name !== 'sts') workload.tokenPlane = createTokenPlane(workload);
   if ((config.peers.pdp || config.settings.pdpEmbedded) && routes.some((r) => r.authorize)) workload.policyPlane = await createPolicyPlane(workload);
