@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalMesh } from '../mesh/local-mesh.ts';
 import { printRows, type BenchRow } from './bench-row.ts';
+import { percentile } from '../scenario/latency.ts';
 
 export async function benchMeshStartup(runs = 3): Promise<BenchRow[]> {
   const samples: number[] = [];
@@ -15,9 +16,8 @@ export async function benchMeshStartup(runs = 3): Promise<BenchRow[]> {
     await mesh.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  samples.sort((a, b) => a - b);
-  const pick = (q: number) => Math.round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!);
-  return [{ name: `mesh start-up to healthy (${runs} runs)`, p50Us: pick(0.5), p99Us: pick(0.99), meanUs: Math.round(samples.reduce((a, b) => a + b, 0) / samples.length), samples: samples.length }];
+  const pick = (p: number) => Math.round(percentile(samples, p) ?? 0);
+  return [{ name: `mesh start-up to healthy (${runs} runs)`, p50Us: pick(50), p99Us: pick(99), meanUs: Math.round(samples.reduce((a, b) => a + b, 0) / samples.length), samples: samples.length }];
 }
 
 if (import.meta.main) printRows('mesh start-up', await benchMeshStartup());

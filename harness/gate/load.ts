@@ -8,6 +8,8 @@ import { newReference } from './reference.ts';
 
 export interface LoadResult {
   sent: number;
+  /** Requests started while the change was still under way: the load the change actually met. */
+  sentDuringChange: number;
   succeeded: number;
   failures: string[];
   durationMs: number;
@@ -19,12 +21,14 @@ export async function paymentsUnderLoad(user: EndUser, during: () => Promise<voi
   const started = performance.now();
   let done = false;
   let sent = 0;
+  let sentDuringChange = 0;
   let succeeded = 0;
   const failures: string[] = [];
   const tag = newReference('load');
   const worker = async (): Promise<void> => {
     while ((!done || sent < minimum) && sent < maximum && performance.now() - started < timeoutMs) {
       const n = sent++;
+      if (!done) sentDuringChange += 1;
       const res = await user.pay(token, samplePayment(`${tag}-${n}`, { amount: 1 })).catch((e: Error) => ({ status: 0, body: e.message }));
       if (res.status === 201) succeeded += 1;
       else failures.push(`${res.status} ${res.body.slice(0, 160)}`);
@@ -32,5 +36,5 @@ export async function paymentsUnderLoad(user: EndUser, during: () => Promise<voi
   };
   const change = during().finally(() => (done = true));
   await Promise.all([change, ...Array.from({ length: concurrency }, worker)]);
-  return { sent, succeeded, failures, durationMs: performance.now() - started };
+  return { sent, sentDuringChange, succeeded, failures, durationMs: performance.now() - started };
 }

@@ -30,7 +30,7 @@ export interface MeshContext {
   /** Spans collected so far in this scenario (correlated by id or by time). */
   spans(): SpanRecord[];
   waitForSpan(predicate: (span: SpanRecord) => boolean, timeoutMs?: number): Promise<SpanRecord | undefined>;
-  /** Restarts a workload with changed settings (a deploy); the engine's revert restores them. */
+  /** Restarts a workload with changed settings (a deploy); the scenario's revert must restore them. */
   redeploy(service: ServiceName, settings: Partial<SecuritySettings>): Promise<void>;
   /** Records a latency figure for the report (microseconds). */
   latency(key: string, us: number): void;

@@ -49,7 +49,8 @@ export function tlsRejectionScenario(attack: TlsAttack): Scenario<MeshContext, I
       const audit = await auditLogged(cursor, { event: 'tls_rejected', reason: attack.reason });
       return expectation(
         [
-          check('the attacker got no HTTP answer', { answered: false }, { answered: outcome.answered }, { status: outcome.status, error: outcome.error, handshake: outcome.handshake }),
+          // Refused by the workload, not by a dead port: the TCP connection was accepted, then no HTTP answer came.
+          check('the workload accepted the connection and sent no HTTP answer', { accepted: true, answered: false }, { accepted: outcome.error !== 'ECONNREFUSED' && outcome.error !== 'timeout', answered: outcome.answered }, { status: outcome.status, error: outcome.error, handshake: outcome.handshake }),
           check(`${attack.target} refused with reason ${attack.reason}`, attack.reason, (audit.observed as { reason?: unknown }).reason ?? null, audit.evidence),
         ],
         [

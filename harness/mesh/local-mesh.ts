@@ -105,7 +105,6 @@ export class LocalMesh {
     const p = this.paths;
     for (const dir of [p.root, p.logs, p.configs, p.services, p.ca]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const stale of [p.record, p.joinTokens]) rmSync(stale, { force: true });
-    for (const s of MESH_SERVICES) rmSync(join(p.services, `${s}.json`), { force: true });
     this.#tokens = new JoinTokenRegistry({ path: p.joinTokens });
 
     const services = this.services;
@@ -226,8 +225,8 @@ export class LocalMesh {
   async restart(name: ServiceName, settings: Partial<SecuritySettings> = {}): Promise<void> {
     const config = this.configs.get(name);
     if (!config) throw new TypeError(`unknown service ${name}`);
-    config.settings = resolveSettings({ ...(this.options.settings?.[name] ?? {}), ...settings });
     if (name === 'ca') throw new TypeError('the CA cannot be restarted with changed settings');
+    config.settings = resolveSettings({ ...(this.options.settings?.[name] ?? {}), ...settings });
     await this.#kill(name);
     await this.#launch(name);
     await this.#waitHealthy(name);

@@ -22,8 +22,11 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
     const answered = sweep.filter((s) => s.answered).map((s) => `${s.service}:${s.port} answered ${s.status}`);
     return expectation(
       [
-        check('plain HTTP to the payments mTLS port got no HTTP answer', false, direct.answered, { status: direct.status, error: direct.error }),
+        check('the payments mTLS port accepted plain HTTP and sent no HTTP answer', { accepted: true, answered: false }, { accepted: direct.error !== 'ECONNREFUSED' && direct.error !== 'timeout', answered: direct.answered }, { status: direct.status, error: direct.error }),
         check('no workload port answers plain HTTP', [], answered, { probed: sweep.map((s) => `${s.service}:${s.port}`) }),
+        // The sweep proves something only if it found every workload's listeners, the payments mTLS port among them.
+        check('every workload had its listening ports probed', [...ctx.mesh.ready.keys()].sort(), [...new Set(sweep.map((s) => s.service))].sort()),
+        check('the sweep included the payments mTLS port', true, sweep.some((s) => s.service === 'payments' && `${s.port}` === new URL(ctx.mesh.url('payments')).port)),
       ],
       [audit, await metricEventually(ctx, 'payments', before, 'meshgate_tls_handshake_failures_total', { reason: 'tls_plaintext' }), await spanRecorded(ctx, 'payments', 'tls.handshake', { 'error.type': 'tls_plaintext' })],
     );

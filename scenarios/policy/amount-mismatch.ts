@@ -23,7 +23,7 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
       [check('payments answered 403', 403, res.status), check('reason code', 'pdp_denied', body.error, body), check('nothing was booked', 0, bookedCount(ctx.mesh.paths.root, reference))],
       [
         await auditLogged(cursor, { event: 'authz_decision', decision: 'deny', reason: 'pdp_denied' }),
-        await decisionLogged(decisions, { decision: 'deny', action: 'POST /payments' }),
+        await decisionLogged(decisions, { decision: 'deny', action: 'POST /payments', decision_id: body.decision_id ?? 'no decision id in the answer' }),
         await metricEventually(ctx, 'payments', before, 'meshgate_authz_decisions_total', { decision: 'deny', reason: 'pdp_denied' }),
         await spanRecorded(ctx, 'payments', 'meshgate.authz', { 'meshgate.authz.decision': 'deny' }),
       ],

@@ -22,8 +22,7 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
   async expect(ctx, { firstDeniedAfterMs, bound, push, audit }) {
     return expectation(
       [
-        check('the PDP accepted the new version', true, typeof push.version === 'string', push),
-        checkThat('a 20 EUR payment is denied within the cache bound', { ok: firstDeniedAfterMs !== undefined && firstDeniedAfterMs <= bound + 500, expected: `<= ${bound + 500} ms`, observed: firstDeniedAfterMs === undefined ? 'never denied' : `${Math.round(firstDeniedAfterMs)} ms` }),
+        checkThat('a 20 EUR payment is denied within the cache bound', { ok: firstDeniedAfterMs !== undefined && firstDeniedAfterMs <= bound + 500, expected: `<= ${bound + 500} ms`, observed: firstDeniedAfterMs === undefined ? 'never denied' : `${Math.round(firstDeniedAfterMs)} ms`, evidence: push }),
       ],
       [audit],
     );
@@ -39,8 +38,8 @@ async function inject(ctx: MeshContext) {
   const pushedAt = performance.now();
   const bound = ctx.mesh.configs.get('payments')!.settings.pdpCacheTtlMs;
   let firstDeniedAfterMs: number | undefined;
+  const token = await ctx.user.login('alice');
   while (performance.now() - pushedAt < bound + 3000) {
-    const token = await ctx.user.login('alice');
     const res = await ctx.user.pay(token, samplePayment(newReference('pol-tight'), { amount: 20 }));
     if (res.status === 403 && res.json<{ error?: string }>().error === 'pdp_denied') {
       firstDeniedAfterMs = performance.now() - pushedAt;

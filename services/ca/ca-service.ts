@@ -48,7 +48,8 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
   writeFileSync(config.bundlePath, authority.bundlePem);
   const joinTokens = new JoinTokenRegistry({ path: join(dir, 'join-tokens.json') });
   const revocation = new RevocationList(authority.bundlePem);
-  await revocation.update((await authority.crl()).pem, (await authority.crl()).number);
+  const initialCrl = await authority.crl();
+  await revocation.update(initialCrl.pem, initialCrl.number);
   const crlChanged = new EventEmitter();
   crlChanged.setMaxListeners(0);
 

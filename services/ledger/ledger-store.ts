@@ -2,7 +2,7 @@
  * The ledger's book: a real SQLite database. Booking is idempotent on the
  * payment reference, so a retried call never books twice.
  */
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,6 +25,10 @@ export type BookOutcome = { kind: 'created' | 'existing'; entry: Entry } | { kin
 
 export class LedgerStore {
   #db: DatabaseSync;
+  // Prepared once; every request reuses them.
+  #insert: StatementSync;
+  #selectById: StatementSync;
+  #selectByReference: StatementSync;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -41,13 +45,15 @@ export class LedgerStore {
         owner TEXT NOT NULL,
         created_at TEXT NOT NULL
       );`);
+    this.#insert = this.#db.prepare(
+      'INSERT INTO entries (id, reference, amount, currency, card_last4, card_token, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING',
+    );
+    this.#selectById = this.#db.prepare('SELECT * FROM entries WHERE id = ?');
+    this.#selectByReference = this.#db.prepare('SELECT * FROM entries WHERE reference = ?');
   }
 
   book(input: EntryInput): BookOutcome {
-    const insert = this.#db.prepare(
-      'INSERT INTO entries (id, reference, amount, currency, card_last4, card_token, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING',
-    );
-    const result = insert.run(randomUUID(), input.reference, input.amount, input.currency, input.cardLast4, input.cardToken, input.owner, new Date().toISOString());
+    const result = this.#insert.run(randomUUID(), input.reference, input.amount, input.currency, input.cardLast4, input.cardToken, input.owner, new Date().toISOString());
     const entry = this.byReference(input.reference)!;
     if (Number(result.changes) === 1) return { kind: 'created', entry };
     const same = entry.amount === input.amount && entry.currency === input.currency && entry.owner === input.owner && entry.cardLast4 === input.cardLast4;
@@ -69,11 +75,11 @@ export class LedgerStore {
   }
 
   byId(id: string): Entry | undefined {
-    return this.#row(this.#db.prepare('SELECT * FROM entries WHERE id = ?').get(id) as Record<string, unknown> | undefined);
+    return this.#row(this.#selectById.get(id) as Record<string, unknown> | undefined);
   }
 
   byReference(reference: string): Entry | undefined {
-    return this.#row(this.#db.prepare('SELECT * FROM entries WHERE reference = ?').get(reference) as Record<string, unknown> | undefined);
+    return this.#row(this.#selectByReference.get(reference) as Record<string, unknown> | undefined);
   }
 
   count(): number {

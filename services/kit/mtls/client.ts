@@ -11,6 +11,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { assertCredentials, type TlsCredentials } from './credentials.ts';
 import type { HandshakeEvent } from './handshake-event.ts';
 import { checkSvidShape } from './peer-identity.ts';
+import type { RevocationList } from './revocation-list.ts';
 import { TRUST_DOMAIN } from '../spiffe.ts';
 
 export interface MeshResponse {
@@ -37,6 +38,8 @@ export interface MeshClientOptions {
   maxSockets?: number;
   onHandshake?: (event: HandshakeEvent) => void;
   userAgent?: string;
+  /** Refuses servers whose certificate is on the CRL (revocation is checked on both ends). */
+  revocation?: RevocationList;
 }
 
 /** The agents of one set of credentials, one per expected server identity. */
@@ -96,6 +99,7 @@ export class MeshClient {
         const shape = checkSvidShape(new X509Certificate(cert.raw), trustDomain);
         if (!shape.ok) return new MeshClientError('svid_invalid', `server certificate is not a valid SVID: ${shape.detail}`);
         if (serverId && shape.spiffeId !== serverId) return new MeshClientError('spiffe_id_not_allowed', `server is ${shape.spiffeId}, expected ${serverId}`);
+        if (this.#options.revocation?.isRevoked(cert.serialNumber)) return new MeshClientError('cert_revoked', `server certificate ${cert.serialNumber} is revoked`);
         return undefined;
       },
     });

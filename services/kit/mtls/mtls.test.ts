@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import tls from 'node:tls';
-import { CertificateAuthority } from '../../ca/authority.ts';
+import { CertificateAuthority, serialOf } from '../../ca/authority.ts';
 import type { TlsCredentials } from './credentials.ts';
 import type { HandshakeEvent } from './handshake-event.ts';
 import { MeshClient } from './client.ts';
@@ -142,6 +142,25 @@ describe('mTLS server', () => {
     expect((await attempt({ cert: c.certPem, key: c.keyPem, maxVersion: 'TLSv1.2' })).answered).toBe(false);
     expect((await lastServerEvent()).reason).toBe('tls_version');
     expect((await attempt({ cert: c.certPem, key: c.keyPem })).status).toBe(200);
+  });
+
+  test('the client refuses a server whose certificate is revoked', async () => {
+    const serverCreds = await creds(ca, ID('ledger'));
+    const revokedServer = new MtlsServer({ credentials: serverCreds, peerPolicy: { revocation } }, (_req, res) => res.end('ok'));
+    await revokedServer.listen();
+    const clientRevocation = new RevocationList(ca.bundlePem);
+    const client = new MeshClient({ credentials: await creds(ca, ID('gateway')), revocation: clientRevocation });
+    try {
+      expect((await client.request({ url: `${revokedServer.url}/x`, serverId: ID('ledger') })).status).toBe(200);
+      const crl = await ca.revoke(serialOf(serverCreds.certPem));
+      await clientRevocation.update(crl.pem, crl.number);
+      const fresh = new MeshClient({ credentials: await creds(ca, ID('gateway')), revocation: clientRevocation });
+      await expect(fresh.request({ url: `${revokedServer.url}/x`, serverId: ID('ledger') })).rejects.toThrow(/revoked/);
+      fresh.close();
+    } finally {
+      client.close();
+      await revokedServer.close();
+    }
   });
 
   test('a CRL not signed by the bundle is refused and changes nothing', async () => {

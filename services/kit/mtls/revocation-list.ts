@@ -6,22 +6,18 @@ import { x509 } from '../x509.ts';
 
 export class RevocationList {
   #revoked = new Set<string>();
-  #issuerKeys: Promise<x509.PublicKey[]>;
+  readonly #issuerKeys: x509.PublicKey[];
   #thisUpdate = 0;
   #number = 0;
 
   constructor(bundlePem: string) {
-    this.#issuerKeys = Promise.resolve(RevocationList.#keysOf(bundlePem));
+    this.#issuerKeys = RevocationList.#keysOf(bundlePem);
   }
 
   static #keysOf(bundlePem: string): x509.PublicKey[] {
     const blocks = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     if (blocks.length === 0) throw new TypeError('trust bundle holds no PEM certificate');
     return blocks.map((pem) => new x509.X509Certificate(pem).publicKey);
-  }
-
-  setBundle(bundlePem: string): void {
-    this.#issuerKeys = Promise.resolve(RevocationList.#keysOf(bundlePem));
   }
 
   /** Installs a CRL; refuses one that is unsigned by the bundle or older than the current one. */
@@ -33,7 +29,7 @@ export class RevocationList {
       throw new TypeError('CRL is not a PEM or DER X.509 CRL');
     }
     let verified = false;
-    for (const key of await this.#issuerKeys) {
+    for (const key of this.#issuerKeys) {
       if (await crl.verify({ publicKey: key }).catch(() => false)) {
         verified = true;
         break;

@@ -94,7 +94,7 @@ export class Workload {
     this.logger = createLogger({ service: config.name, destination: join(config.stateDir, 'logs', `${config.name}.log`), logBodies: config.settings.logBodies });
     this.metrics = createMeshMetrics(config.name);
     this.metrics.setSvidExpirySource(() => identity.notAfter);
-    this.client = new MeshClient({ credentials: identity.credentials, onHandshake: (e) => recordHandshake(this, e), userAgent: `meshgate-${config.name}` });
+    this.client = new MeshClient({ credentials: identity.credentials, onHandshake: (e) => recordHandshake(this, e), userAgent: `meshgate-${config.name}`, revocation });
   }
 
   /** Calls another workload over mTLS, checking that it answers with that workload's SPIFFE ID. */
