@@ -3,11 +3,12 @@
  * X.509-SVIDs and signs the CRL. Usable in process (tests, the harness's rogue CA)
  * and behind the CA service.
  */
-import { webcrypto, generateKeyPairSync, randomBytes, createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
+import { webcrypto, randomBytes, createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { x509 } from '../kit/x509.ts';
+import { EC_ALG, generateEcKeys, normaliseSerial } from '../kit/ec-keys.ts';
 import type { Clock } from '../kit/clock.ts';
 import { systemClock } from '../kit/clock.ts';
 import { parseSpiffeId, TRUST_DOMAIN } from '../kit/spiffe.ts';
@@ -15,7 +16,6 @@ import { parseSpiffeId, TRUST_DOMAIN } from '../kit/spiffe.ts';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 export const DEFAULT_SVID_TTL_SECONDS = 600;
 
 /** Shape overrides that break the SVID rules on purpose (operator-only, for attack scenarios). */
@@ -51,32 +51,12 @@ export interface CrlSnapshot {
   revoked: string[];
 }
 
-function keyToPem(key: ReturnType<typeof createPrivateKey>): string {
-  return key.export({ format: 'pem', type: 'pkcs8' }).toString();
-}
-
 function randomSerial(): string {
   const bytes = randomBytes(16);
   // Positive INTEGER with a first byte of 0x10..0x7f: no sign bit and no leading zero nibble,
   // so every tool (OpenSSL, Node, the CRL) prints the same hex.
   bytes[0] = (bytes[0]! & 0x7f) | 0x10;
   return bytes.toString('hex').toUpperCase();
-}
-
-/** Normalises a serial to upper-case hex without separators or leading zeros. */
-export function normaliseSerial(serial: string): string {
-  const hex = serial.replace(/[:\s]/g, '').toUpperCase();
-  if (!/^[0-9A-F]+$/.test(hex)) throw new TypeError(`serial "${serial}" is not hexadecimal`);
-  return hex.replace(/^0+(?=.)/, '');
-}
-
-async function generateEcKeys(): Promise<{ keys: CryptoKeyPair; keyPem: string }> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const keys = {
-    privateKey: await privateKey.toCryptoKey(EC_ALG, true, ['sign']),
-    publicKey: await publicKey.toCryptoKey(EC_ALG, true, ['verify']),
-  };
-  return { keys, keyPem: keyToPem(privateKey) };
 }
 
 export interface AuthorityOptions {

@@ -101,6 +101,22 @@ describe('CA service', () => {
     await expect(startWorkload({ config: t.config('ledger'), joinToken: t.joinToken('ledger'), handlers: {} })).rejects.toThrow(/no token service/);
   });
 
+  test('the CA renews its own SVID through the shared identity, and serves with the new one', async () => {
+    const identity = t.ca.workload.identity;
+    const before = identity.serial;
+    await identity.renew();
+    expect(identity.serial).not.toBe(before);
+    const tls = await import('node:tls');
+    const presented = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: t.ca.workload.server.port, ca: bundlePem, servername: 'localhost' }, () => {
+        resolve(socket.getPeerX509Certificate()!.serialNumber);
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+    expect(presented).toBe(identity.serial);
+  });
+
   test('admin routes refuse a workload that is not the operator', async () => {
     const payments = await WorkloadIdentity.enrol(t.joinToken('payments'), options());
     const client = new MeshClient({ credentials: payments.credentials });

@@ -16,7 +16,8 @@ import { spiffeIdFor, isSpiffeId } from '../kit/spiffe.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { CA_ENROL_ROUTES } from '../topology.ts';
-import { CertificateAuthority, normaliseSerial, serialOf, type IssueRequest } from './authority.ts';
+import { CertificateAuthority, serialOf, type IssueRequest } from './authority.ts';
+import { normaliseSerial } from '../kit/ec-keys.ts';
 import { JoinTokenRegistry } from './join-tokens.ts';
 
 const LONG_POLL_MS = 20_000;
@@ -53,28 +54,18 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
   const crlChanged = new EventEmitter();
   crlChanged.setMaxListeners(0);
 
-  const own = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...SERVER_NAMES });
-  const identity = WorkloadIdentity.fromCredentials({ certPem: own.certPem, keyPem: own.keyPem!, bundlePem: authority.bundlePem }, { caEnrolUrl: '', caUrl: '', bundlePem: authority.bundlePem });
+  // The CA's own SVID comes straight from its authority, on the same renewal schedule as every workload's.
+  const issueOwn = async () => {
+    const next = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...SERVER_NAMES });
+    return { svid: { ...next, bundlePem: authority.bundlePem }, keyPem: next.keyPem! };
+  };
+  const own = await issueOwn();
+  const identity = WorkloadIdentity.fromCredentials({ certPem: own.svid.certPem, keyPem: own.keyPem, bundlePem: authority.bundlePem }, { caEnrolUrl: '', caUrl: '', bundlePem: authority.bundlePem, renewer: issueOwn });
 
   let workload: Workload;
   const svidBody = (svid: Awaited<ReturnType<CertificateAuthority['issue']>>) => ({ ...svid, keyPem: undefined, bundlePem: authority.bundlePem });
 
-  const renewOwn = async () => {
-    const next = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...SERVER_NAMES });
-    const creds = { certPem: next.certPem, keyPem: next.keyPem!, bundlePem: authority.bundlePem };
-    workload.server.updateCredentials(creds);
-    workload.publicServer?.updateCredentials(creds);
-    workload.client.updateCredentials(creds);
-    audit(workload.logger, { event: 'svid_rotated', spiffe_id: next.spiffeId, serial: next.serial, not_after: next.notAfter });
-    return next;
-  };
-
   const handlers: Record<string, RouteHandler> = {
-    'POST /admin/renew-svid': async ({ req, res }) => {
-      req.resume();
-      const next = await renewOwn();
-      sendJson(res, 200, { spiffeId: next.spiffeId, serial: next.serial, notAfter: next.notAfter });
-    },
     'POST /renew': async (ctx) => {
       const body = await jsonObject(ctx);
       if (typeof body.csr !== 'string') throw new BodyError('body_invalid', 'csr must be a PEM string');
@@ -182,10 +173,5 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
     handlers,
     publicPort: () => ({ routes: CA_ENROL_ROUTES, handlers: enrolHandlers }),
   });
-  // The CA renews its own SVID directly, at half its lifetime.
-  identity.stopAutoRenew();
-  const timer = setInterval(() => void renewOwn().catch((err: Error) => workload.logger.error({ err: err.message }, 'CA SVID renewal failed')), (authority.defaultTtlSeconds * 1000) / 2);
-  timer.unref();
-  workload.onClose(() => clearInterval(timer));
   return { workload, authority, joinTokens, close: () => workload.close() };
 }

@@ -3,7 +3,7 @@
  * over mTLS. A user logs in at POST /login and pays with the user token; the
  * gateway exchanges it for a short transaction token that travels down the chain.
  */
-import { readBody, readJsonBody, BodyError } from '../kit/http/json-body.ts';
+import { readJsonBody, readJsonWithRaw, BodyError } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { Guard, RouteHandler } from '../kit/http/mesh-router.ts';
 import { audit } from '../kit/log/audit.ts';
@@ -58,13 +58,8 @@ export async function startGatewayService(config: WorkloadConfig, joinToken: str
       sendJson(ctx.res, 200, res.json());
     },
     'POST /payments': async (ctx) => {
-      const raw = await readBody(ctx.req, PUBLIC_BODY_LIMIT);
-      let parsed: { amount?: unknown; currency?: unknown };
-      try {
-        parsed = JSON.parse(raw.toString('utf8')) as typeof parsed;
-      } catch {
-        throw new BodyError('body_invalid', 'body is not valid JSON');
-      }
+      const { value, raw } = await readJsonWithRaw(ctx.req, PUBLIC_BODY_LIMIT);
+      const parsed = value as { amount?: unknown; currency?: unknown } | null;
       if (typeof parsed?.amount !== 'number' || typeof parsed.currency !== 'string') throw new BodyError('body_invalid', 'amount must be a number and currency a string');
       const exchange = await postForm(workload, {
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',

@@ -3,7 +3,7 @@
  * and books it with the ledger, which only ever sees a token and the last four digits.
  */
 import { join } from 'node:path';
-import { readBody, BodyError } from '../kit/http/json-body.ts';
+import { readJsonWithRaw, BodyError } from '../kit/http/json-body.ts';
 import { sendJson, sendError } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { logRequestBody } from '../kit/log/logger.ts';
@@ -20,14 +20,7 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
   let workload: Workload;
   const handlers: Record<string, RouteHandler> = {
     'POST /payments': async (ctx) => {
-      if (!String(ctx.req.headers['content-type'] ?? '').startsWith('application/json')) throw new BodyError('body_invalid', 'content-type must be application/json');
-      const raw = await readBody(ctx.req, PAYMENT_BODY_LIMIT);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw new BodyError('body_invalid', 'body is not valid JSON');
-      }
+      const { value: parsed, raw } = await readJsonWithRaw(ctx.req, PAYMENT_BODY_LIMIT);
       logRequestBody(workload.logger, { route: ctx.route.action, body: parsed, raw, request_id: ctx.requestId });
       const checked = validatePaymentRequest(parsed);
       if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));

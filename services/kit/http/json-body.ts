@@ -30,15 +30,20 @@ export async function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT)
   return Buffer.concat(chunks);
 }
 
-export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+/** The parsed JSON body together with the bytes it came from (for forwarding them unchanged). */
+export async function readJsonWithRaw(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<{ value: unknown; raw: Buffer }> {
   const type = String(req.headers['content-type'] ?? '');
   if (!type.startsWith('application/json')) throw new BodyError('body_invalid', 'content-type must be application/json');
   const raw = await readBody(req, limit);
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return { value: JSON.parse(raw.toString('utf8')), raw };
   } catch {
     throw new BodyError('body_invalid', 'body is not valid JSON');
   }
+}
+
+export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+  return (await readJsonWithRaw(req, limit)).value;
 }
 
 export async function readFormBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<URLSearchParams> {

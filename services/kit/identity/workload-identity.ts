@@ -12,6 +12,7 @@ import type { TlsCredentials } from '../mtls/credentials.ts';
 import { MeshClient } from '../mtls/client.ts';
 import { spiffeIdFor } from '../spiffe.ts';
 import { createKeyRequest } from './key-request.ts';
+import { uriSans } from '../mtls/peer-identity.ts';
 
 export const CA_ID = spiffeIdFor('ca');
 
@@ -73,6 +74,8 @@ export interface IdentityOptions {
   renewAt?: number;
   jitter?: number;
   random?: () => number;
+  /** Where a renewed SVID comes from; the CA at caUrl over mTLS unless given (the CA issues its own). */
+  renewer?: () => Promise<{ svid: SvidResponse; keyPem: string }>;
 }
 
 export interface IdentityEvents {
@@ -120,7 +123,7 @@ export class WorkloadIdentity extends EventEmitter<IdentityEvents> {
   /** Wraps credentials obtained elsewhere (the CA's own SVID, tests). */
   static fromCredentials(credentials: TlsCredentials, options: IdentityOptions): WorkloadIdentity {
     const cert = new X509Certificate(credentials.certPem);
-    const spiffeId = (cert.subjectAltName ?? '').split(/,\s*/).find((s) => s.startsWith('URI:'))?.slice(4) ?? '';
+    const spiffeId = uriSans(cert)[0] ?? '';
     const svid: SvidResponse = { certPem: credentials.certPem, bundlePem: credentials.bundlePem, spiffeId, serial: cert.serialNumber, notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString() };
     return new WorkloadIdentity(svid, credentials.keyPem, options);
   }
@@ -163,17 +166,22 @@ export class WorkloadIdentity extends EventEmitter<IdentityEvents> {
     return this.#renewing;
   }
 
-  async #doRenew(): Promise<TlsCredentials> {
+  async #renewOverMtls(): Promise<{ svid: SvidResponse; keyPem: string }> {
     const { keyPem, csrPem } = await createKeyRequest();
     const client = new MeshClient({ credentials: this.#credentials });
     try {
       const res = await client.request({ url: new URL('/renew', this.#options.caUrl).href, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ csr: csrPem }), serverId: CA_ID });
       if (res.status !== 200) throw new EnrolmentError(String(res.json<{ error?: string }>().error ?? 'renewal_failed'), res.status, `renewal refused (${res.status})`);
-      this.#svid = res.json<SvidResponse>();
-      this.#credentials = { certPem: this.#svid.certPem, keyPem, bundlePem: this.#svid.bundlePem };
+      return { svid: res.json<SvidResponse>(), keyPem };
     } finally {
       client.close();
     }
+  }
+
+  async #doRenew(): Promise<TlsCredentials> {
+    const { svid, keyPem } = await (this.#options.renewer ?? (() => this.#renewOverMtls()))();
+    this.#svid = svid;
+    this.#credentials = { certPem: svid.certPem, keyPem, bundlePem: svid.bundlePem };
     this.rotations += 1;
     this.#scheduleNext();
     this.emit('rotated', this.#credentials);

@@ -3,6 +3,7 @@
  * verifies against the trust bundle. A newer CRL replaces the older one.
  */
 import { x509 } from '../x509.ts';
+import { normaliseSerial } from '../ec-keys.ts';
 
 export class RevocationList {
   #revoked = new Set<string>();
@@ -40,7 +41,7 @@ export class RevocationList {
     if (thisUpdate < this.#thisUpdate || (number !== undefined && number < this.#number)) return false;
     this.#thisUpdate = thisUpdate;
     if (number !== undefined) this.#number = number;
-    this.#revoked = new Set(crl.entries.map((e) => e.serialNumber.toUpperCase().replace(/^0+(?=.)/, '')));
+    this.#revoked = new Set(crl.entries.map((e) => normaliseSerial(e.serialNumber)));
     return true;
   }
 
@@ -53,6 +54,6 @@ export class RevocationList {
   }
 
   isRevoked(serialHex: string): boolean {
-    return this.#revoked.has(serialHex.toUpperCase().replace(/^0+(?=.)/, ''));
+    return this.#revoked.has(normaliseSerial(serialHex));
   }
 }
