@@ -3,6 +3,7 @@
  * inject and look for their audit line after it, so old lines never count.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { pollUntil } from './poll.ts';
 
 export interface LogLine {
   file: string;
@@ -38,12 +39,7 @@ export class LogCursor {
   }
 
   /** Waits (bounded) for a line that matches. */
-  async waitFor(match: (entry: Record<string, unknown>) => boolean, timeoutMs = 3000): Promise<LogLine | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.lines().find((l) => match(l.entry));
-      if (hit || Date.now() > deadline) return hit;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  waitFor(match: (entry: Record<string, unknown>) => boolean, timeoutMs = 3000): Promise<LogLine | undefined> {
+    return pollUntil(() => this.lines().find((l) => match(l.entry)), (hit) => hit !== undefined, timeoutMs);
   }
 }

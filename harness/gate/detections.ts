@@ -4,6 +4,7 @@
  * or span.
  */
 import type { LogCursor } from '../evidence/log-cursor.ts';
+import { pollUntil } from '../evidence/poll.ts';
 import type { SpanRecord } from '../collectors/span-record.ts';
 import { checkThat, type Check } from '../scenario/check.ts';
 import type { MeshContext } from './mesh-context.ts';
@@ -43,12 +44,7 @@ export function metricIncreased(before: MetricsSnapshot, after: MetricsSnapshot,
 
 /** Polls scrapes until the counter grew (metrics are updated right after the response is sent). */
 export async function metricEventually(ctx: MeshContext, service: Parameters<MeshContext['scrape']>[0], before: MetricsSnapshot, name: string, labels: Record<string, string>, by = 1, timeoutMs = 2000): Promise<Check> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = metricIncreased(before, await ctx.scrape(service), name, labels, by);
-    if (result.ok || Date.now() > deadline) return result;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return pollUntil(async () => metricIncreased(before, await ctx.scrape(service), name, labels, by), (result) => result.ok, timeoutMs, 50);
 }
 
 function spanSummary(span: SpanRecord): Record<string, unknown> {

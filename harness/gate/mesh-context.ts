@@ -10,6 +10,7 @@ import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import type { OtlpReceiver } from '../collectors/otlp-receiver.ts';
 import type { SpanRecord } from '../collectors/span-record.ts';
 import { LogCursor } from '../evidence/log-cursor.ts';
+import { pollUntil } from '../evidence/poll.ts';
 import { EndUser, Impersonator } from '../mesh/actors.ts';
 import type { LocalMesh } from '../mesh/local-mesh.ts';
 import type { ScenarioScope } from '../scenario/define.ts';
@@ -87,12 +88,8 @@ export class ScenarioMeshContext implements MeshContext {
   }
 
   async waitForSpan(predicate: (span: SpanRecord) => boolean, timeoutMs = 3000): Promise<SpanRecord | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.spans().find(predicate);
-      if (hit || Date.now() > deadline || !this.#deps.receiver) return hit;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (!this.#deps.receiver) return undefined;
+    return pollUntil(() => this.spans().find(predicate), (hit) => hit !== undefined, timeoutMs, 50);
   }
 
   async redeploy(service: ServiceName, settings: Partial<SecuritySettings>): Promise<void> {

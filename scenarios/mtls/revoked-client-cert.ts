@@ -1,3 +1,4 @@
+import { waitForCrl } from '../../harness/gate/crl-propagation.ts';
 import { tlsRejectionScenario } from '../../harness/gate/tls-rejection.ts';
 
 export const scenario = tlsRejectionScenario({
@@ -15,14 +16,9 @@ export const scenario = tlsRejectionScenario({
   material: async (ctx) => {
     const actor = await ctx.actor('gateway');
     const revoked = await ctx.mesh.operator.json<{ crlNumber: number }>('ca', 'POST', '/admin/revoke', { serial: actor.serial });
-    // The CRL long poll pushes the new list; wait until payments reports it.
-    const started = performance.now();
-    for (let i = 0; i < 100; i++) {
-      const health = await ctx.mesh.operator.json<{ crlNumber: number }>('payments', 'GET', '/healthz');
-      if (health.crlNumber >= revoked.crlNumber) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    ctx.latency('revocationPropagationUs', (performance.now() - started) * 1000);
+    // The CRL long poll pushes the new list; wait until payments reports it (if it never does, the probe shows it).
+    const { propagationMs, pending } = await waitForCrl(ctx.mesh, ['payments'], revoked.crlNumber, 3000);
+    if (pending.length === 0) ctx.latency('revocationPropagationUs', propagationMs * 1000);
     return { cert: actor.credentials.certPem, key: actor.credentials.keyPem };
   },
 });

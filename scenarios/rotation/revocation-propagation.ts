@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { probeTls } from '../../harness/attacks/tls-probe.ts';
+import { waitForCrl } from '../../harness/gate/crl-propagation.ts';
 import { auditLogged } from '../../harness/gate/detections.ts';
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { check, checkThat, expectation } from '../../harness/scenario/check.ts';
@@ -38,15 +39,10 @@ async function inject(ctx: MeshContext) {
   let acceptedBefore = 0;
   for (const s of PEERS) if ((await probe(s)).status === 200) acceptedBefore += 1;
   const cursors = PEERS.map((s) => ctx.mark(s));
-  const started = performance.now();
   const { crlNumber } = await ctx.mesh.operator.json<{ crlNumber: number }>('ca', 'POST', '/admin/revoke', { serial: actor.serial });
   const bound = ctx.mesh.configs.get('payments')!.settings.crlRefreshMs;
-  const pending = new Set(PEERS);
-  while (pending.size && performance.now() - started < bound * 3) {
-    for (const s of [...pending]) if ((await ctx.mesh.operator.json<{ crlNumber: number }>(s, 'GET', '/healthz')).crlNumber >= crlNumber) pending.delete(s);
-    if (pending.size) await new Promise((r) => setTimeout(r, 10));
-  }
-  const propagationMs = pending.size ? Infinity : performance.now() - started;
+  const waited = await waitForCrl(ctx.mesh, PEERS, crlNumber, bound * 3);
+  const propagationMs = waited.pending.length ? Infinity : waited.propagationMs;
   ctx.latency('revocationPropagationUs', Number.isFinite(propagationMs) ? propagationMs * 1000 : -1);
   const refusedAfter: ServiceName[] = [];
   for (const s of PEERS) if (!(await probe(s)).answered) refusedAfter.push(s);
