@@ -50,7 +50,7 @@ export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
   pdp: [...OPS, route('POST', '/v1/decide', ['gateway', 'payments', 'ledger', OPERATOR], 'none', false), route('GET', '/admin/policies', [OPERATOR], 'none', false), route('PUT', '/admin/policies', [OPERATOR], 'none', false), route('POST', '/admin/rollback', [OPERATOR], 'none', false)],
   gateway: [...OPS],
   payments: [...OPS, route('POST', '/payments', ['gateway'], 'access+txn', true)],
-  ledger: [...OPS, route('POST', '/entries', ['payments'], 'access+txn', true), route('GET', '/entries/:id', ['payments'], 'access+txn', true)],
+  ledger: [...OPS, route('POST', '/entries', ['payments'], 'access+txn', true), route('GET', '/entries/:id', ['payments'], 'access+txn', true), route('GET', '/admin/entries', [OPERATOR], 'none', false)],
 };
 
 /** Routes on the CA's enrolment port (server-authenticated TLS: the workload has no SVID yet). */

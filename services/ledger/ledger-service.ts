@@ -41,6 +41,12 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
       audit(workload.logger, { event: 'entry_booked', entry_id: outcome.entry.id, reference: outcome.entry.reference, created: outcome.kind === 'created', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
       sendJson(ctx.res, outcome.kind === 'created' ? 201 : 200, { ...outcome.entry, cardToken: undefined, replayed: outcome.kind === 'existing' });
     },
+    // The operator's view of the book: how many entries a reference has (no entry data).
+    'GET /admin/entries': (ctx) => {
+      const reference = new URL(ctx.req.url ?? '/', 'https://localhost').searchParams.get('reference') ?? '';
+      if (!reference) return sendError(ctx.res, 400, 'body_invalid', ctx.requestId, { detail: 'reference query parameter is required' });
+      sendJson(ctx.res, 200, { reference, count: store.byReference(reference) ? 1 : 0 });
+    },
     'GET /entries/:id': async (ctx) => {
       const entry = store.byId(ctx.params.id ?? '');
       if (!entry) return sendError(ctx.res, 404, 'not_found', ctx.requestId);

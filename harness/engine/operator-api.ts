@@ -1,0 +1,159 @@
+/**
+ * The operator's admin actions as a typed API. Every call names a route by its
+ * topology action ("POST /admin/revoke" on the CA); the route must exist in
+ * services/topology.ts and admit the operator, so the API cannot drift from
+ * what the mesh serves.
+ */
+import type { MeshResponse } from '../../services/kit/mtls/client.ts';
+import { OPERATOR, TOPOLOGY, type ServiceName } from '../../services/topology.ts';
+import type { OperatorClient } from '../mesh/operator.ts';
+
+export interface IssueSvidRequest {
+  spiffeId: string;
+  ttlSeconds?: number;
+  notBefore?: string;
+  notAfter?: string;
+  /** Shape defects for the invalid-SVID scenario (CA flag, extra URI SANs). */
+  malformed?: { ca?: boolean; extraUris?: string[] };
+  /** The CA refuses other trust domains unless asked. */
+  allowForeignTrustDomain?: boolean;
+}
+
+export interface IssuedSvid {
+  certPem: string;
+  keyPem: string;
+  bundlePem: string;
+  serial: string;
+  spiffeId: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface PolicyState {
+  version: string;
+  files: Record<string, string>;
+  history: Array<{ version: string; activatedAt: string; files: string[]; policyIds: string[] }>;
+}
+
+export interface WorkloadHealth {
+  status: string;
+  service: string;
+  spiffeId?: string;
+  svidNotAfter?: string;
+  crlNumber?: number;
+  jwks?: { version: number; kids: string[] };
+}
+
+/** An admin action the mesh refused: the status and the mesh's reason code. */
+export class OperatorActionError extends Error {
+  readonly code = 'MESHGATE_ERR_OPERATOR_ACTION';
+  readonly status: number;
+  readonly reason: string;
+  constructor(action: string, service: ServiceName, status: number, body: string) {
+    let reason = '';
+    try {
+      reason = String((JSON.parse(body) as { error?: unknown }).error ?? '');
+    } catch {
+      // not JSON
+    }
+    super(`${service} ${action} answered ${status}${reason ? ` ${reason}` : ''}: ${body.slice(0, 300)}`);
+    this.name = 'OperatorActionError';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** The path of an operator route, looked up in the topology. */
+export function operatorRoute(service: ServiceName, action: string): string {
+  const route = TOPOLOGY[service]?.find((r) => r.action === action);
+  if (!route) throw new TypeError(`the topology declares no route "${action}" on ${service}`);
+  if (!route.callers.includes(OPERATOR)) throw new TypeError(`the topology does not let the operator call "${action}" on ${service}`);
+  return route.path;
+}
+
+export interface RouteTarget {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+}
+
+export class OperatorApi {
+  readonly #client: OperatorClient;
+
+  constructor(client: OperatorClient) {
+    this.#client = client;
+  }
+
+  /** Sends one operator action; the path comes from the topology (`:name` segments filled from target.params). */
+  async send(service: ServiceName, action: string, body?: unknown, target: RouteTarget = {}): Promise<MeshResponse> {
+    const path = operatorRoute(service, action).replace(/:([a-z]+)/gi, (_, name: string) => encodeURIComponent(target.params?.[name] ?? ''));
+    const query = target.query ? `?${new URLSearchParams(target.query)}` : '';
+    return this.#client.request(service, action.split(' ')[0]!, `${path}${query}`, body);
+  }
+
+  async #json<T>(service: ServiceName, action: string, body?: unknown, target?: RouteTarget): Promise<T> {
+    const res = await this.send(service, action, body, target);
+    if (res.status >= 300) throw new OperatorActionError(action, service, res.status, res.text());
+    return res.json<T>();
+  }
+
+  issueSvid(request: IssueSvidRequest): Promise<IssuedSvid> {
+    return this.#json('ca', 'POST /admin/issue', request);
+  }
+
+  revokeCert(serial: string): Promise<{ serial: string; crlNumber: number }> {
+    return this.#json('ca', 'POST /admin/revoke', { serial });
+  }
+
+  async joinToken(spiffeId: string, ttlSeconds = 120): Promise<string> {
+    return (await this.#json<{ token: string }>('ca', 'POST /admin/join-tokens', { spiffeId, ttlSeconds })).token;
+  }
+
+  renewSvid(service: ServiceName): Promise<{ spiffeId: string; serial: string; notAfter: string }> {
+    return this.#json(service, 'POST /admin/renew-svid', {});
+  }
+
+  policies(): Promise<PolicyState> {
+    return this.#json('pdp', 'GET /admin/policies');
+  }
+
+  /** Pushes policy files (merged into the set in force, or replacing it); an invalid set is refused with every problem. */
+  pushPolicy(files: Record<string, string | null>, options: { merge?: boolean } = {}): Promise<{ version: string; previousVersion: string }> {
+    return this.#json('pdp', 'PUT /admin/policies', { files, merge: options.merge ?? true });
+  }
+
+  rollbackPolicy(toVersion?: string): Promise<{ version: string; previousVersion: string }> {
+    return this.#json('pdp', 'POST /admin/rollback', toVersion ? { toVersion } : {});
+  }
+
+  rotateSigningKey(): Promise<{ current: string }> {
+    return this.#json('sts', 'POST /admin/rotate');
+  }
+
+  revokeSigningKey(kid: string): Promise<{ kid: string }> {
+    return this.#json('sts', 'POST /admin/revoke', { kid });
+  }
+
+  health(service: ServiceName): Promise<WorkloadHealth> {
+    return this.#json(service, 'GET /healthz');
+  }
+
+  async metricsText(service: ServiceName): Promise<string> {
+    const res = await this.send(service, 'GET /metrics');
+    if (res.status !== 200) throw new OperatorActionError('GET /metrics', service, res.status, res.text());
+    return res.text();
+  }
+
+  /** Asks the PDP directly, as the operator (the answer is returned whatever its status). */
+  decide(request: unknown): Promise<MeshResponse> {
+    return this.send('pdp', 'POST /v1/decide', request);
+  }
+
+  /** Entries the ledger holds under a payment reference, read through the ledger's operator route. */
+  async ledgerEntries(reference: string): Promise<number> {
+    return (await this.#json<{ count: number }>('ledger', 'GET /admin/entries', undefined, { query: { reference } })).count;
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}
