@@ -3,6 +3,7 @@
  * down cleanly on SIGTERM/SIGINT. A start-up failure exits 1 with the reason on
  * stderr (which the launcher keeps in the service's log folder).
  */
+import { readFileSync, rmSync } from 'node:fs';
 import { loadWorkloadConfig, type WorkloadConfig } from './config.ts';
 
 export function runWorkloadProcess(start: (config: WorkloadConfig, joinToken: string | undefined) => Promise<{ close(): Promise<void> }>): void {
@@ -29,8 +30,14 @@ export function runWorkloadProcess(start: (config: WorkloadConfig, joinToken: st
     process.stdin.on('error', () => void stop(0));
     process.stdin.resume();
   }
-  const joinToken = process.env.MESHGATE_JOIN_TOKEN;
-  delete process.env.MESHGATE_JOIN_TOKEN;
+  // The join token arrives in a 0600 file that is read once and removed: an environment variable
+  // would stay readable in /proc/<pid>/environ for the life of the process.
+  const tokenFile = process.env.MESHGATE_JOIN_TOKEN_FILE;
+  let joinToken: string | undefined;
+  if (tokenFile) {
+    joinToken = readFileSync(tokenFile, 'utf8').trim();
+    rmSync(tokenFile, { force: true });
+  }
   (async () => {
     const config = loadWorkloadConfig();
     running = await start(config, joinToken);
