@@ -81,8 +81,8 @@ export interface MeshEngine {
   /** Freezes a workload's process (SIGSTOP): connections stay open, nothing answers. */
   pause(service: ServiceName): Promise<void>;
   resume(service: ServiceName): Promise<void>;
-  /** Puts every workload back to the baseline (running, unpaused, baseline settings and policy); returns what it changed. */
-  converge(): Promise<string[]>;
+  /** Puts every workload back to a baseline (running, unpaused, its settings and policy version; this engine's own by default); returns what it changed. */
+  converge(to?: MeshBaseline): Promise<string[]>;
 
   /** A cursor on a log from now on. */
   logCursor(source: LogSource): LogCursor;

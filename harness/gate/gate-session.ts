@@ -1,14 +1,18 @@
 /**
- * One gate run's live parts: the OTLP receiver, the mesh booted once, the rogue
- * CA shared by scenarios, and the per-scenario contexts. Stopping it stops all
- * of them, whatever happened.
+ * One gate run's live parts: the mesh engine (a mesh started for the run, or
+ * one attached to), the run's own OTLP receiver when it starts the mesh, the
+ * rogue CA shared by scenarios, and the per-scenario contexts. Stopping it
+ * releases all of them, whatever happened; an attached mesh stays up.
  */
 import { CertificateAuthority } from '../../services/ca/authority.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import { createOtlpReceiver, type OtlpReceiver } from '../collectors/otlp-receiver.ts';
-import { Impersonator, samplePayment } from '../mesh/actors.ts';
-import { LocalMesh, type LocalMeshOptions } from '../mesh/local-mesh.ts';
+import { Impersonator } from '../actors/impersonator.ts';
+import { samplePayment } from '../actors/payment.ts';
+import { attachEngine } from '../engine/attach-engine.ts';
+import { LocalEngine } from '../engine/local-engine.ts';
+import type { MeshEngine } from '../engine/mesh-engine.ts';
 import { statePaths } from '../mesh/state-dir.ts';
 import { check, type Check } from '../scenario/check.ts';
 import type { EngineOptions } from '../scenario/engine.ts';
@@ -26,39 +30,43 @@ export interface GateSessionOptions {
 }
 
 export class GateSession {
-  readonly mesh: LocalMesh;
-  readonly receiver: OtlpReceiver;
+  readonly engine: MeshEngine;
+  readonly #receiver: OtlpReceiver | undefined;
   #rogue: Promise<CertificateAuthority> | undefined;
   #prober: Impersonator | undefined;
-  #steadyCount = 0;
 
-  private constructor(mesh: LocalMesh, receiver: OtlpReceiver) {
-    this.mesh = mesh;
-    this.receiver = receiver;
+  private constructor(engine: MeshEngine, receiver: OtlpReceiver | undefined) {
+    this.engine = engine;
+    this.#receiver = receiver;
   }
 
+  /** Boots a mesh of local processes for this run, exporting to the run's own receiver. */
   static async start(options: GateSessionOptions): Promise<GateSession> {
     const receiver = createOtlpReceiver({ jsonlPath: statePaths(options.stateDir).spans });
     await receiver.start();
     try {
-      const meshOptions: LocalMeshOptions = { stateDir: options.stateDir, otlpEndpoint: receiver.url };
+      const meshOptions: Parameters<typeof LocalEngine.start>[0] = { stateDir: options.stateDir, otlpEndpoint: receiver.url };
       if (options.settings) meshOptions.settings = options.settings;
-      const mesh = await LocalMesh.start(meshOptions);
-      return new GateSession(mesh, receiver);
+      return new GateSession(await LocalEngine.start(meshOptions, receiver), receiver);
     } catch (err) {
       await receiver.stop();
       throw err;
     }
   }
 
+  /** Drives the mesh `meshgate up` runs in this state folder. */
+  static async attach(stateDir: string): Promise<GateSession> {
+    return new GateSession(await attachEngine(stateDir), undefined);
+  }
+
   /** Full handshakes and warm requests to payments, as a gateway identity. */
   async latency(): Promise<Record<string, number>> {
-    this.#prober ??= await Impersonator.mint(this.mesh, 'gateway');
-    return sampleLatency(`${this.mesh.url('payments')}/healthz`, this.#prober.credentials);
+    this.#prober ??= await Impersonator.mint(this.engine, 'gateway');
+    return sampleLatency(`${this.engine.endpoint('payments').url}/healthz`, this.#prober.credentials);
   }
 
   context(scope: ScenarioScope): ScenarioMeshContext {
-    return new ScenarioMeshContext({ mesh: this.mesh, receiver: this.receiver, sharedRogueCa: () => (this.#rogue ??= CertificateAuthority.create({ name: 'rogue CA' })) }, scope);
+    return new ScenarioMeshContext({ engine: this.engine, sharedRogueCa: () => (this.#rogue ??= CertificateAuthority.create({ name: 'rogue CA' })) }, scope);
   }
 
   /**
@@ -96,7 +104,7 @@ export class GateSession {
 
   async stop(): Promise<void> {
     this.#prober?.close();
-    await this.mesh.stop();
-    await this.receiver.stop();
+    await this.engine.close();
+    await this.#receiver?.stop();
   }
 }

@@ -88,11 +88,11 @@ describe('embedded policy decisions', () => {
     const stateDir = tempDir('meshgate-embedded-');
     const { GateSession } = await import('./gate-session.ts');
     const { legitTokens, bearer } = await import('./token-rejection.ts');
-    const { samplePayment } = await import('../mesh/actors.ts');
+    const { samplePayment } = await import('../actors/payment.ts');
     const { newReference } = await import('./reference.ts');
     const session = await GateSession.start({ stateDir, settings: { payments: { pdpEmbedded: true }, ledger: { pdpEmbedded: true } } });
     try {
-      await session.mesh.kill('pdp');
+      await session.engine.kill('pdp');
       const ctx = session.context({ runId: 'embedded', scenarioId: 'policy.embedded', correlationId: 'embedded:policy.embedded', latency: {} });
       try {
         expect((await session.steadyState(ctx))[0]).toMatchObject({ ok: true });

@@ -3,7 +3,8 @@
  * a fixed number of concurrent clients, bounded in count and in time, until the
  * change is done and the minimum count is reached.
  */
-import { samplePayment, type EndUser } from '../mesh/actors.ts';
+import { samplePayment } from '../actors/payment.ts';
+import type { EndUser } from '../actors/end-user.ts';
 import { newReference } from './reference.ts';
 
 export interface LoadResult {

@@ -1,34 +1,38 @@
 /**
- * What a scenario gets to work with: the running mesh, an end user and minted
+ * What a scenario gets to work with: the mesh engine, an end user and minted
  * workload identities that carry the scenario's correlation id, log cursors,
- * metric scrapes and the run's collected spans. Everything it opens is closed
- * when the scenario ends.
+ * metric scrapes and the spans exported during the scenario. Everything it
+ * opens is closed when the scenario ends. Nothing here knows which engine runs
+ * the mesh.
  */
 import { CertificateAuthority } from '../../services/ca/authority.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
-import type { OtlpReceiver } from '../collectors/otlp-receiver.ts';
 import type { SpanRecord } from '../collectors/span-record.ts';
-import { LogCursor } from '../evidence/log-cursor.ts';
+import type { MetricsSnapshot } from '../collectors/metrics-scraper.ts';
+import type { LogCursor } from '../evidence/log-cursor.ts';
 import { pollUntil } from '../evidence/poll.ts';
-import { EndUser, Impersonator } from '../mesh/actors.ts';
-import type { LocalMesh } from '../mesh/local-mesh.ts';
+import { EndUser } from '../actors/end-user.ts';
+import { Impersonator } from '../actors/impersonator.ts';
+import type { IssueSvidRequest } from '../engine/operator-api.ts';
+import type { LogSource, MeshEngine } from '../engine/mesh-engine.ts';
 import type { ScenarioScope } from '../scenario/define.ts';
-import { parseExposition, type MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 
 export interface MeshContext {
-  readonly mesh: LocalMesh;
+  readonly engine: MeshEngine;
   readonly scope: ScenarioScope;
   readonly user: EndUser;
   /** A workload identity minted from the mesh CA (closed at the end of the scenario). */
-  actor(service: string, issue?: Record<string, unknown>): Promise<Impersonator>;
+  actor(service: string, issue?: Partial<IssueSvidRequest>): Promise<Impersonator>;
   /** A CA the mesh does not trust, shared by the run. */
   rogueCa(): Promise<CertificateAuthority>;
-  /** A cursor on a service's JSON log from now on. */
-  mark(service: ServiceName | 'pdp-decisions'): LogCursor;
+  /** A cursor on a service's JSON log (or the PDP's decision log) from now on. */
+  mark(source: LogSource): LogCursor;
   /** The service's /metrics, scraped as the operator. */
   scrape(service: ServiceName): Promise<MetricsSnapshot>;
-  /** Spans collected so far in this scenario (correlated by id or by time). */
+  /** How many ledger entries a payment reference has, through the ledger's API. */
+  booked(reference: string): Promise<number>;
+  /** Spans exported since this scenario started. */
   spans(): SpanRecord[];
   waitForSpan(predicate: (span: SpanRecord) => boolean, timeoutMs?: number): Promise<SpanRecord | undefined>;
   /** Restarts a workload with changed settings (a deploy); the scenario's revert must restore them. */
@@ -38,13 +42,12 @@ export interface MeshContext {
 }
 
 export interface MeshContextDeps {
-  mesh: LocalMesh;
-  receiver: OtlpReceiver | undefined;
+  engine: MeshEngine;
   sharedRogueCa: () => Promise<CertificateAuthority>;
 }
 
 export class ScenarioMeshContext implements MeshContext {
-  readonly mesh: LocalMesh;
+  readonly engine: MeshEngine;
   readonly scope: ScenarioScope;
   readonly user: EndUser;
   readonly #deps: MeshContextDeps;
@@ -53,15 +56,15 @@ export class ScenarioMeshContext implements MeshContext {
 
   constructor(deps: MeshContextDeps, scope: ScenarioScope) {
     this.#deps = deps;
-    this.mesh = deps.mesh;
+    this.engine = deps.engine;
     this.scope = scope;
-    this.user = new EndUser(deps.mesh);
+    this.user = new EndUser(deps.engine);
     this.user.correlation = { correlationId: scope.runId, scenarioId: scope.scenarioId };
     this.#startedNs = BigInt(Date.now()) * 1_000_000n;
   }
 
-  async actor(service: string, issue: Record<string, unknown> = {}): Promise<Impersonator> {
-    const actor = await Impersonator.mint(this.mesh, service, issue);
+  async actor(service: string, issue: Partial<IssueSvidRequest> = {}): Promise<Impersonator> {
+    const actor = await Impersonator.mint(this.engine, service, issue);
     actor.correlation = { correlationId: this.scope.runId, scenarioId: this.scope.scenarioId };
     this.#actors.push(actor);
     return actor;
@@ -71,29 +74,28 @@ export class ScenarioMeshContext implements MeshContext {
     return this.#deps.sharedRogueCa();
   }
 
-  mark(service: ServiceName | 'pdp-decisions'): LogCursor {
-    return new LogCursor(`${this.mesh.paths.logs}/${service}.log`);
+  mark(source: LogSource): LogCursor {
+    return this.engine.logCursor(source);
   }
 
-  async scrape(service: ServiceName): Promise<MetricsSnapshot> {
-    const res = await this.mesh.operator.request(service, 'GET', '/metrics');
-    if (res.status !== 200) throw new Error(`scraping ${service} answered ${res.status}`);
-    return parseExposition(res.text());
+  scrape(service: ServiceName): Promise<MetricsSnapshot> {
+    return this.engine.scrape(service);
+  }
+
+  booked(reference: string): Promise<number> {
+    return this.engine.ledger.entriesFor(reference);
   }
 
   spans(): SpanRecord[] {
-    const receiver = this.#deps.receiver;
-    if (!receiver) return [];
-    return receiver.spans().filter((s) => BigInt(s.startNs) >= this.#startedNs - 1_000_000_000n);
+    return this.engine.spans().filter((s) => BigInt(s.startNs) >= this.#startedNs - 1_000_000_000n);
   }
 
   async waitForSpan(predicate: (span: SpanRecord) => boolean, timeoutMs = 3000): Promise<SpanRecord | undefined> {
-    if (!this.#deps.receiver) return undefined;
     return pollUntil(() => this.spans().find(predicate), (hit) => hit !== undefined, timeoutMs, 50);
   }
 
   async redeploy(service: ServiceName, settings: Partial<SecuritySettings>): Promise<void> {
-    await this.mesh.restart(service, settings);
+    await this.engine.restart(service, settings);
   }
 
   latency(key: string, us: number): void {
@@ -105,4 +107,3 @@ export class ScenarioMeshContext implements MeshContext {
     for (const a of this.#actors) a.close();
   }
 }
-

@@ -6,12 +6,12 @@
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import type { Mutant } from '../scenario/mutation.ts';
-import type { LocalMesh } from '../mesh/local-mesh.ts';
+import type { MeshEngine } from '../engine/mesh-engine.ts';
 
 export interface MeshMutant extends Mutant {
   /** Scenarios expected to notice, run first. */
   killers: string[];
-  apply(mesh: LocalMesh): Promise<() => Promise<void>>;
+  apply(engine: MeshEngine): Promise<() => Promise<void>>;
 }
 
 const SETTINGS_FILE = 'services/kit/workload/settings.ts';
@@ -25,9 +25,9 @@ function settingMutant(id: string, title: string, service: ServiceName, settings
     fault: `${setting}: ${JSON.stringify(value)} on ${service}`,
     location: { uri: SETTINGS_FILE, setting },
     killers,
-    apply: async (mesh) => {
-      await mesh.restart(service, settings);
-      return () => mesh.restart(service, {});
+    apply: async (engine) => {
+      await engine.restart(service, settings);
+      return () => engine.restart(service, {});
     },
   };
 }
@@ -42,10 +42,10 @@ export const MUTANTS: readonly MeshMutant[] = [
     fault: 'permit(principal, action, resource);',
     location: { uri: 'services/pdp/policies' },
     killers: ['policy.amount-mismatch', 'policy.lateral-call'],
-    apply: async (mesh) => {
-      await mesh.operator.json('pdp', 'PUT', '/admin/policies', { files: { 'zz-allow-all.cedar': ALLOW_ALL_POLICY }, merge: true });
+    apply: async (engine) => {
+      const { previousVersion } = await engine.operator.pushPolicy({ 'zz-allow-all.cedar': ALLOW_ALL_POLICY }, { merge: true });
       return async () => {
-        await mesh.operator.json('pdp', 'POST', '/admin/rollback', {});
+        await engine.operator.rollbackPolicy(previousVersion);
       };
     },
   },

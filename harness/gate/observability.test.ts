@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectEvery, selectSpans } from '../collectors/trace-query.ts';
 import { randomBytes } from 'node:crypto';
 import { LeakScanner, scanSinks, describeHit } from '../collectors/leak-scanner.ts';
-import { delta, parseExposition } from '../collectors/metrics-scraper.ts';
+import { delta } from '../collectors/metrics-scraper.ts';
 import { probeTls } from '../attacks/tls-probe.ts';
-import { EndUser, samplePayment } from '../mesh/actors.ts';
-import { LogCursor } from '../evidence/log-cursor.ts';
+import { EndUser } from '../actors/end-user.ts';
+import { samplePayment } from '../actors/payment.ts';
+import { pollUntil } from '../evidence/poll.ts';
 import { GateSession } from './gate-session.ts';
 import { newReference } from './reference.ts';
 
@@ -20,7 +21,7 @@ let user: EndUser;
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'meshgate-obs-'));
   session = await GateSession.start({ stateDir });
-  user = new EndUser(session.mesh);
+  user = new EndUser(session.engine);
 }, 60_000);
 
 afterAll(async () => {
@@ -37,7 +38,7 @@ describe('one payment, one trace', () => {
     const paid = await user.post('/payments', samplePayment(newReference('trace')), { authorization: `Bearer ${token}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
     expect(paid.status).toBe(201);
     // Spans arrive in batches from five processes; wait (bounded) until every hop's spans have come in.
-    const traced = () => selectSpans(session.receiver.spans(), { traceId });
+    const traced = () => selectSpans(session.engine.spans(), { traceId });
     const complete = () => traced().some((s) => s.service === 'ledger' && s.name === 'meshgate.authz') && new Set(selectSpans(traced(), { kind: 'SERVER' }).map((s) => s.service)).size >= 5;
     for (let i = 0; i < 60 && !complete(); i++) await new Promise((r) => setTimeout(r, 100));
     const trace = traced();
@@ -55,7 +56,7 @@ describe('one payment, one trace', () => {
   });
 
   test('handshakes are traced with the tls.* attributes', async () => {
-    const handshakes = selectSpans(session.receiver.spans(), { name: 'tls.handshake', attributes: { 'tls.established': true } });
+    const handshakes = selectSpans(session.engine.spans(), { name: 'tls.handshake', attributes: { 'tls.established': true } });
     expect(handshakes.length).toBeGreaterThan(0);
     const h = handshakes.find((s) => s.attributes['meshgate.tls.role'] === 'server' || s.kind === 'SERVER') ?? handshakes[0]!;
     expect(h.attributes['tls.protocol.version']).toBe('1.3');
@@ -65,17 +66,18 @@ describe('one payment, one trace', () => {
 
 describe('a refused handshake is seen three ways', () => {
   test('span with the reason, metric increment and one audit line', async () => {
-    const mesh = session.mesh;
-    const cursor = new LogCursor(join(mesh.paths.logs, 'ledger.log'));
-    const before = parseExposition((await mesh.operator.request('ledger', 'GET', '/metrics')).text());
-    const outcome = await probeTls({ url: `${mesh.url('ledger')}/healthz` });
+    const engine = session.engine;
+    const cursor = engine.logCursor('ledger');
+    const before = await engine.scrape('ledger');
+    const outcome = await probeTls({ url: `${engine.endpoint('ledger').url}/healthz` });
     expect(outcome.answered).toBe(false);
     const line = await cursor.waitFor((e) => e.event === 'tls_rejected');
     expect(line?.entry).toMatchObject({ audit: true, reason: 'cert_missing', service: 'ledger' });
     expect(cursor.lines().filter((l) => l.entry.event === 'tls_rejected')).toHaveLength(1);
-    const after = parseExposition((await mesh.operator.request('ledger', 'GET', '/metrics')).text());
+    const after = await engine.scrape('ledger');
     expect(delta(before, after, 'meshgate_tls_handshake_failures_total', { reason: 'cert_missing' })).toBe(1);
-    const span = await session.receiver.waitFor((s) => s.service === 'ledger' && s.name === 'tls.handshake' && s.attributes['error.type'] === 'cert_missing', 3000);
+    const matching = () => engine.spans().filter((s) => s.service === 'ledger' && s.name === 'tls.handshake' && s.attributes['error.type'] === 'cert_missing');
+    const span = await pollUntil(matching, (found) => found.length > 0, 3000);
     expect(span).toHaveLength(1);
     expect(span[0]!.status.code).toBe('ERROR');
   });
@@ -85,9 +87,9 @@ describe('metrics and logs', () => {
   test('promtool check metrics finds nothing on any service', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshgate-promtool-'));
     try {
-      for (const service of session.mesh.services) {
+      for (const { name: service } of session.engine.services()) {
         const file = join(dir, `${service}.prom`);
-        writeFileSync(file, (await session.mesh.operator.request(service, 'GET', '/metrics')).text());
+        writeFileSync(file, await session.engine.operator.metricsText(service));
         const findings = execFileSync('sh', ['-c', `promtool check metrics < ${file} 2>&1; true`], { encoding: 'utf8' });
         expect(findings.trim(), service).toBe('');
       }
@@ -97,9 +99,9 @@ describe('metrics and logs', () => {
   });
 
   test('after real traffic no log, span, metric or decision log holds a secret', async () => {
-    const logs = readdirSync(session.mesh.paths.logs).map((f) => join(session.mesh.paths.logs, f));
-    const metrics = await Promise.all(session.mesh.services.map(async (s) => ({ source: s, text: (await session.mesh.operator.request(s, 'GET', '/metrics')).text() })));
-    const hits = await scanSinks(new LeakScanner({}), { logFiles: logs.filter((f) => !f.includes('decisions')), decisionLogs: logs.filter((f) => f.includes('decisions')), spans: session.receiver.spans(), metrics });
+    const logs = session.engine.logFiles();
+    const metrics = await Promise.all(session.engine.services().map(async (s) => ({ source: s.name, text: await session.engine.operator.metricsText(s.name) })));
+    const hits = await scanSinks(new LeakScanner({}), { logFiles: logs.filter((f) => !f.includes('decisions')), decisionLogs: logs.filter((f) => f.includes('decisions')), spans: session.engine.spans(), metrics });
     expect(hits.map(describeHit)).toEqual([]);
   });
 });

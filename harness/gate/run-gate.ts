@@ -16,6 +16,7 @@ import { runMutants, type MutationSummary } from '../scenario/mutation.ts';
 import type { ScenarioResult } from '../scenario/result.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
+import { LifecycleJournal } from '../engine/lifecycle-journal.ts';
 import { GateSession } from './gate-session.ts';
 import type { MeshContext } from './mesh-context.ts';
 import { MUTANTS, type MeshMutant } from './mutants.ts';
@@ -28,6 +29,8 @@ export interface GateOptions {
   /** Settings the mesh boots with (tests use it to break a control on purpose). */
   settings?: Partial<Record<ServiceName, Partial<SecuritySettings>>>;
   scenarioDir?: string;
+  /** Drive the mesh `meshgate up` runs in this state folder instead of booting one; it stays up. */
+  attach?: string;
   /** Progress hooks handed to the engine for the gate's scenarios (not for mutation runs). */
   progress?: Pick<EngineOptions<MeshContext>, 'onScenarioStart' | 'onPhase' | 'onScenarioEnd'>;
   onMutantEnd?: (id: string, killedBy: string[], survived: boolean, error?: string) => void;
@@ -48,7 +51,7 @@ export async function selectGate(selection: Selection, scenarioDir?: string): Pr
   return selectScenarios(catalog, selection);
 }
 
-async function runMutation(session: GateSession, catalog: readonly AnyScenario[], engine: EngineOptions<MeshContext>, options: GateOptions): Promise<MutationSummary> {
+async function runMutation(session: GateSession, journal: LifecycleJournal, catalog: readonly AnyScenario[], engine: EngineOptions<MeshContext>, options: GateOptions): Promise<MutationSummary> {
   const byId = new Map(catalog.map((s) => [s.meta.id, s]));
   // A killer that names no scenario would silently fall back to the whole catalog: refuse it.
   const unknown = MUTANTS.flatMap((m) => m.killers.filter((id) => !byId.has(id)).map((id) => `${m.id} → ${id}`));
@@ -56,7 +59,19 @@ async function runMutation(session: GateSession, catalog: readonly AnyScenario[]
   const runIdFor = (mutantId: string) => `${engine.runId}_${mutantId.replace(/\./g, '-')}`;
   return runMutants(MUTANTS, {
     ...(options.signal ? { signal: options.signal } : {}),
-    apply: (mutant) => (mutant as MeshMutant).apply(session.mesh),
+    apply: async (mutant) => {
+      // Journaled before it acts: a run that dies with the mutant applied leaves a record to revert.
+      const subject = { kind: 'mutant' as const, id: mutant.id };
+      journal.enter(subject);
+      const undo = await (mutant as MeshMutant).apply(session.engine).catch((err: unknown) => {
+        journal.leave(subject);
+        throw err;
+      });
+      return async () => {
+        await undo();
+        journal.leave(subject);
+      };
+    },
     run: async (mutant) => {
       // The scenarios expected to notice run first; the rest only if none of them did.
       const killers = (mutant as MeshMutant).killers.map((id) => byId.get(id)!);
@@ -78,30 +93,57 @@ async function scanReports(paths: readonly string[]): Promise<string[]> {
   return hits.map(describeHit);
 }
 
+/** A run that died with something injected left a journal: put the mesh back to the baseline it recorded first. */
+export async function recoverAbandonedRun(session: GateSession, journal: LifecycleJournal, log: (line: string) => void): Promise<void> {
+  const abandoned = journal.abandoned();
+  if (!abandoned) return;
+  const what = abandoned.subjects.map((s) => `${s.kind} ${s.id}`).join(', ') || 'nothing recorded';
+  log(`an earlier run (${abandoned.runId}, pid ${abandoned.pid}) ended while ${abandoned.state} (${what}): reverting to its baseline`);
+  for (const change of await session.engine.converge(abandoned.baseline)) log(`  reverted: ${change}`);
+  journal.clear();
+}
+
 export async function runGate(scenarios: readonly AnyScenario[], options: GateOptions): Promise<GateOutcome> {
   const startedAt = new Date();
   const runId = newRunId(startedAt);
-  const stateDir = join(options.reportDir, 'state');
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const log = options.log ?? (() => undefined);
   const bootStarted = performance.now();
-  const session = await GateSession.start({ stateDir, ...(options.settings ? { settings: options.settings } : {}) });
+  let session: GateSession;
+  if (options.attach) {
+    session = await GateSession.attach(options.attach);
+    log(`attached to the ${session.engine.kind} mesh in ${session.engine.stateDir}`);
+  } else {
+    const stateDir = join(options.reportDir, 'state');
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    session = await GateSession.start({ stateDir, ...(options.settings ? { settings: options.settings } : {}) });
+    log(`mesh up in ${Math.round(performance.now() - bootStarted)} ms (state ${stateDir})`);
+  }
+  const journal = new LifecycleJournal(session.engine.stateDir);
   let results: ScenarioResult[] = [];
   let mutation: MutationSummary | undefined;
   let baseline: Record<string, number> = {};
   try {
-    log(`mesh up in ${Math.round(performance.now() - bootStarted)} ms (state ${stateDir})`);
+    await recoverAbandonedRun(session, journal, log);
+    journal.begin(runId, session.engine.baseline());
     baseline = await session.latency();
     const engine: EngineOptions<MeshContext> = {
       ...session.engineOptions(runId, baseline),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.progress ?? {}),
+      lifecycle: (to, scenarioId) => {
+        if (to === 'injected') journal.enter({ kind: 'scenario', id: scenarioId });
+        journal.move(to);
+        if (to === 'steady') journal.leave({ kind: 'scenario', id: scenarioId });
+      },
     };
     results = await runScenarios(scenarios, engine);
     if (options.mutate && !options.signal?.aborted) {
       const { onScenarioStart: _s, onPhase: _p, onScenarioEnd: _e, ...quiet } = engine;
-      mutation = await runMutation(session, await loadCatalog(options.scenarioDir), quiet, options);
+      mutation = await runMutation(session, journal, await loadCatalog(options.scenarioDir), quiet, options);
     }
+    // Whatever a failed revert left behind goes back to the baseline before the run lets go of the mesh.
+    for (const change of await session.engine.converge()) log(`restored after the run: ${change}`);
+    journal.end();
   } finally {
     await session.stop();
   }
@@ -109,7 +151,7 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
     runId,
     startedAt,
     finishedAt: new Date(),
-    engine: 'local',
+    engine: session.engine.kind,
     scenarios: results,
     baseline,
     ...(mutation ? { mutation } : {}),

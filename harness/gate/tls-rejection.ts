@@ -5,7 +5,6 @@
  * exact reason; operators saw it when the audit line, the failure counter and
  * the handshake span all carry that reason.
  */
-import { readFileSync } from 'node:fs';
 import type { TlsReason } from '../../services/kit/reasons.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import { probePlaintext, probeTls, type ProbeOutcome, type ProbeRequest } from '../attacks/tls-probe.ts';
@@ -40,8 +39,8 @@ export function tlsRejectionScenario(attack: TlsAttack): Scenario<MeshContext, I
       const cursor = ctx.mark(attack.target);
       const before = await ctx.scrape(attack.target);
       const material = await attack.material(ctx);
-      const url = `${ctx.mesh.url(attack.target)}/healthz`;
-      const outcome = material === 'plaintext' ? await probePlaintext(url) : await probeTls({ url, ca: readFileSync(ctx.mesh.paths.bundle, 'utf8'), ...material });
+      const url = `${ctx.engine.endpoint(attack.target).url}/healthz`;
+      const outcome = material === 'plaintext' ? await probePlaintext(url) : await probeTls({ url, ca: ctx.engine.trustBundle(), ...material });
       ctx.latency('attackHandshakeUs', outcome.durationMs * 1000);
       return { outcome, cursor, before };
     },

@@ -7,13 +7,13 @@
  */
 import type { TokenReason } from '../../services/kit/reasons.ts';
 import type { MeshResponse } from '../../services/kit/mtls/client.ts';
-import { samplePayment, type Impersonator } from '../mesh/actors.ts';
+import { samplePayment } from '../actors/payment.ts';
+import type { Impersonator } from '../actors/impersonator.ts';
 import { check, checkMatch, expectation } from '../scenario/check.ts';
 import { scenarioDefiner, type Scenario } from '../scenario/define.ts';
 import type { ScenarioMeta } from '../scenario/meta.ts';
 import type { LogCursor } from '../evidence/log-cursor.ts';
 import { auditLogged, metricEventually, spanRecorded } from './detections.ts';
-import { bookedCount } from './ledger-book.ts';
 import type { MeshContext } from './mesh-context.ts';
 import type { MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 
@@ -76,7 +76,7 @@ export function tokenRejectionScenario(attack: TokenAttack): Scenario<MeshContex
           check('reason code', attack.reason, body.error, body),
           // RFC 6750 §3.1: a request without credentials gets a bare challenge.
           checkMatch('RFC 6750 challenge', attack.reason === 'token_missing' ? /^Bearer$/ : new RegExp(`invalid_token.*${attack.reason}`), String(res.headers['www-authenticate'] ?? '')),
-          check('nothing was booked', 0, bookedCount(ctx.mesh.paths.root, reference), { reference }),
+          check('nothing was booked', 0, await ctx.booked(reference), { reference }),
           // Payload and signature differ per token (the header does not), so search for those parts.
           check('the error body echoes neither token', [], presented.flatMap((t) => t.split('.').slice(1)).filter((part) => part.length > 8 && res.text().includes(part))),
         ],

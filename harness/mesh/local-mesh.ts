@@ -1,10 +1,12 @@
 /**
- * The local engine: every workload runs as a child process on 127.0.0.1 with
- * its own join token, config and log file. It waits until each answers /healthz
+ * The local launcher: every workload runs as a process on 127.0.0.1 with its
+ * own join token, config and log file. It waits until each answers /healthz
  * over mTLS, and stops everything it started on stop, on error and when the
- * harness dies (children watch their stdin pipe).
+ * harness dies (children watch their stdin pipe). A mesh started detached
+ * (`meshgate up`) outlives the launcher; `LocalMesh.adopt` takes it over again
+ * from its state folder.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -13,28 +15,35 @@ import { JoinTokenRegistry } from '../../services/ca/join-tokens.ts';
 import { WorkloadIdentity } from '../../services/kit/identity/workload-identity.ts';
 import type { ReadyRecord } from '../../services/kit/workload/runtime.ts';
 import { resolveSettings, type SecuritySettings } from '../../services/kit/workload/settings.ts';
-import type { WorkloadConfig } from '../../services/kit/workload/config.ts';
+import { parseWorkloadConfig, type WorkloadConfig } from '../../services/kit/workload/config.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
-import { OPERATOR, type ServiceName } from '../../services/topology.ts';
+import { OPERATOR, SERVICE_NAMES, type ServiceName } from '../../services/topology.ts';
 import { freePorts } from './free-port.ts';
 import { OperatorClient } from './operator.ts';
 import { PACKAGE_ROOT, statePaths, type StatePaths } from './state-dir.ts';
+import { adoptedProcess, spawnedProcess, type StopOutcome, type WorkloadProcess } from './workload-process.ts';
 
 /** Every workload of the reference mesh; all start together and enrol with the CA once it is up. */
-export const MESH_SERVICES: readonly ServiceName[] = ['ca', 'sts', 'pdp', 'ledger', 'payments', 'gateway'];
+export const MESH_SERVICES: readonly ServiceName[] = SERVICE_NAMES;
 const TELEMETRY_PRELOAD = join(PACKAGE_ROOT, 'services', 'kit', 'telemetry', 'register.ts');
+const entryOf = (name: ServiceName) => join(PACKAGE_ROOT, 'services', name, 'main.ts');
 
 export interface MeshRecordService extends ReadyRecord {
   logFile: string;
 }
 
 export interface MeshRecord {
+  engine: 'local';
   state: string;
   caBundle: string;
   startedAt: string;
   harnessPid: number;
   services: MeshRecordService[];
   users?: string;
+  /** The OTLP endpoint the workloads export to (a collector process for `meshgate up`). */
+  otlpEndpoint?: string;
+  /** The settings each workload started with; reverts and `meshgate status` compare against them. */
+  baselineSettings: Partial<Record<ServiceName, SecuritySettings>>;
 }
 
 export interface LocalMeshOptions {
@@ -63,16 +72,24 @@ function tail(path: string, lines = 15): string {
   }
 }
 
+/** Only what the workload needs: the user's environment (OTEL_*, NODE_OPTIONS …) must not change what the gate observes. */
+function workloadEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...extra };
+  for (const key of ['HOME', 'TZ', 'LANG', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
+  return env;
+}
+
 export class LocalMesh {
   readonly paths: StatePaths;
   readonly options: LocalMeshOptions;
-  readonly children = new Map<ServiceName, ChildProcess>();
   readonly ready = new Map<ServiceName, ReadyRecord>();
   readonly configs = new Map<ServiceName, WorkloadConfig>();
+  readonly baselineSettings: Partial<Record<ServiceName, SecuritySettings>> = {};
   operator!: OperatorClient;
   startedAt = new Date();
-  #stopping: Promise<void> | undefined;
-  #tokens!: JoinTokenRegistry;
+  readonly #processes = new Map<ServiceName, WorkloadProcess>();
+  #stopping: Promise<StopOutcome[]> | undefined;
+  #tokens: JoinTokenRegistry | undefined;
   #firstTokens = new Map<ServiceName, string>();
 
   private constructor(options: LocalMeshOptions) {
@@ -91,6 +108,31 @@ export class LocalMesh {
     return mesh;
   }
 
+  /** Takes over a mesh that `meshgate up` started in this state folder; its workloads keep running. */
+  static adopt(stateDir: string): LocalMesh {
+    const paths = statePaths(stateDir);
+    const record = JSON.parse(readFileSync(paths.record, 'utf8')) as MeshRecord;
+    const options: LocalMeshOptions = { stateDir, detached: true };
+    if (record.otlpEndpoint) options.otlpEndpoint = record.otlpEndpoint;
+    const mesh = new LocalMesh(options);
+    mesh.startedAt = new Date(record.startedAt);
+    Object.assign(mesh.baselineSettings, record.baselineSettings ?? {});
+    for (const name of MESH_SERVICES) {
+      const file = join(paths.configs, `${name}.json`);
+      if (existsSync(file)) mesh.configs.set(name, parseWorkloadConfig(JSON.parse(readFileSync(file, 'utf8')), file));
+    }
+    for (const s of record.services) {
+      const name = s.name as ServiceName;
+      const { logFile: _log, ...ready } = s;
+      const proc = adoptedProcess(s.pid, entryOf(name));
+      if (!proc.running()) continue;
+      mesh.ready.set(name, ready);
+      mesh.#processes.set(name, proc);
+    }
+    mesh.operator = OperatorClient.load(paths.operator, mesh.#peerUrls());
+    return mesh;
+  }
+
   get services(): ServiceName[] {
     return [...MESH_SERVICES];
   }
@@ -99,6 +141,14 @@ export class LocalMesh {
     const r = this.ready.get(service);
     if (!r) throw new TypeError(`service ${service} is not running`);
     return r.url;
+  }
+
+  process(service: ServiceName): WorkloadProcess | undefined {
+    return this.#processes.get(service);
+  }
+
+  #peerUrls(): Record<string, string> {
+    return Object.fromEntries([...this.configs].map(([n, c]) => [n, c.peers[n]!]));
   }
 
   async #boot(): Promise<void> {
@@ -114,6 +164,8 @@ export class LocalMesh {
     const gatewayPublicPort = ports[services.length + 1]!;
     const peers = Object.fromEntries(services.map((s) => [s, `https://localhost:${portOf.get(s)}`]));
     for (const name of services) {
+      const settings = resolveSettings(this.options.settings?.[name] ?? {});
+      this.baselineSettings[name] = settings;
       const config: WorkloadConfig = {
         name,
         stateDir: p.root,
@@ -122,7 +174,7 @@ export class LocalMesh {
         caUrl: peers.ca!,
         bundlePath: p.bundle,
         peers,
-        settings: resolveSettings(this.options.settings?.[name] ?? {}),
+        settings,
       };
       if (name === 'ca') config.publicPort = caEnrolPort;
       if (name === 'gateway') config.publicPort = gatewayPublicPort;
@@ -152,7 +204,7 @@ export class LocalMesh {
     } finally {
       bootstrap.close();
     }
-    this.operator = OperatorClient.load(this.paths.operator, Object.fromEntries([...this.configs].map(([n, c]) => [n, c.peers[n]!])));
+    this.operator = OperatorClient.load(this.paths.operator, this.#peerUrls());
   }
 
   async #launch(name: ServiceName): Promise<void> {
@@ -162,18 +214,20 @@ export class LocalMesh {
     rmSync(join(this.paths.services, `${name}.json`), { force: true });
     const stdioLog = join(this.paths.logs, `${name}.stdio.log`);
     const out = openSync(stdioLog, 'a');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env = workloadEnv({
       MESHGATE_CONFIG: configPath,
       MESHGATE_SERVICE: name,
       MESHGATE_PARENT_WATCH: this.options.detached ? '0' : '1',
       // V8's compile cache roughly halves start-up after the first run.
       NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'meshgate-compile-cache'),
-    };
-    if (name !== 'ca') env.MESHGATE_JOIN_TOKEN = await this.#joinToken(name);
+    });
+    if (name !== 'ca') {
+      const tokenFile = join(this.paths.configs, `${name}.join-token`);
+      writeFileSync(tokenFile, await this.#joinToken(name), { mode: 0o600 });
+      env.MESHGATE_JOIN_TOKEN_FILE = tokenFile;
+    }
     if (config.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;
-    else delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    const args = ['--disable-warning=ExperimentalWarning', '--import', TELEMETRY_PRELOAD, join(PACKAGE_ROOT, 'services', name, 'main.ts')];
+    const args = ['--disable-warning=ExperimentalWarning', '--import', TELEMETRY_PRELOAD, entryOf(name)];
     const child = spawn(process.execPath, args, {
       cwd: PACKAGE_ROOT,
       env,
@@ -185,8 +239,9 @@ export class LocalMesh {
     });
     closeSync(out);
     if (this.options.detached) child.unref();
-    this.children.set(name, child);
-    await this.#waitReady(name, child, stdioLog);
+    const proc = spawnedProcess(child);
+    this.#processes.set(name, proc);
+    await this.#waitReady(name, proc, stdioLog);
   }
 
   async #joinToken(name: ServiceName): Promise<string> {
@@ -197,23 +252,22 @@ export class LocalMesh {
     return issued.token;
   }
 
-  async #waitReady(name: ServiceName, child: ChildProcess, stdioLog: string): Promise<void> {
+  async #waitReady(name: ServiceName, proc: WorkloadProcess, stdioLog: string): Promise<void> {
     const readyPath = join(this.paths.services, `${name}.json`);
-    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 20_000);
+    const timeoutMs = this.options.readyTimeoutMs ?? 20_000;
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new MeshStartError(`${name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(stdioLog)}`);
-      }
+      if (!proc.running()) throw new MeshStartError(`${name} exited before it was ready:\n${tail(stdioLog)}`);
       if (existsSync(readyPath)) {
         const record = JSON.parse(readFileSync(readyPath, 'utf8')) as ReadyRecord;
-        if (record.pid === child.pid) {
+        if (record.pid === proc.pid) {
           this.ready.set(name, record);
           return;
         }
       }
       await sleep(15);
     }
-    throw new MeshStartError(`${name} was not ready within ${this.options.readyTimeoutMs ?? 20_000} ms:\n${tail(stdioLog)}`);
+    throw new MeshStartError(`${name} was not ready within ${timeoutMs} ms:\n${tail(stdioLog)}`);
   }
 
   async #waitHealthy(name: ServiceName): Promise<void> {
@@ -221,12 +275,19 @@ export class LocalMesh {
     if (res.status !== 200) throw new MeshStartError(`${name} answered /healthz with ${res.status}`);
   }
 
-  /** Restarts one workload with changed settings, the way a bad (or good) deploy would. */
+  /** The settings a workload was last deployed with. */
+  settingsOf(name: ServiceName): SecuritySettings {
+    const config = this.configs.get(name);
+    if (!config) throw new TypeError(`unknown service ${name}`);
+    return config.settings;
+  }
+
+  /** Restarts one workload with settings over its baseline, the way a bad (or good) deploy would; `{}` restores the baseline. */
   async restart(name: ServiceName, settings: Partial<SecuritySettings> = {}): Promise<void> {
     const config = this.configs.get(name);
     if (!config) throw new TypeError(`unknown service ${name}`);
     if (name === 'ca') throw new TypeError('the CA cannot be restarted with changed settings');
-    config.settings = resolveSettings({ ...(this.options.settings?.[name] ?? {}), ...settings });
+    config.settings = resolveSettings({ ...(this.baselineSettings[name] ?? {}), ...settings });
     await this.#kill(name);
     await this.#launch(name);
     await this.#waitHealthy(name);
@@ -236,30 +297,34 @@ export class LocalMesh {
   /** Stops one workload (for outage scenarios); `restart` brings it back. */
   async kill(name: ServiceName): Promise<void> {
     await this.#kill(name);
+    this.#writeRecord();
   }
 
-  async #kill(name: ServiceName): Promise<void> {
-    const child = this.children.get(name);
-    this.children.delete(name);
+  /** SIGSTOP / SIGCONT: the process keeps its sockets but answers nothing while paused. */
+  signal(name: ServiceName, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const proc = this.#processes.get(name);
+    if (!proc?.running()) throw new TypeError(`service ${name} is not running`);
+    proc.signal(signal);
+  }
+
+  async #kill(name: ServiceName): Promise<StopOutcome | undefined> {
+    const proc = this.#processes.get(name);
+    this.#processes.delete(name);
     this.ready.delete(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timedOut = await Promise.race([exited.then(() => false), sleep(3000).then(() => true)]);
-    if (timedOut) {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    return proc?.stop();
   }
 
   record(): MeshRecord {
     const record: MeshRecord = {
+      engine: 'local',
       state: this.paths.root,
       caBundle: this.paths.bundle,
       startedAt: this.startedAt.toISOString(),
       harnessPid: process.pid,
       services: this.services.filter((s) => this.ready.has(s)).map((s) => ({ ...this.ready.get(s)!, logFile: join(this.paths.logs, `${s}.log`) })),
+      baselineSettings: this.baselineSettings,
     };
+    if (this.options.otlpEndpoint) record.otlpEndpoint = this.options.otlpEndpoint;
     if (existsSync(this.paths.users)) record.users = this.paths.users;
     return record;
   }
@@ -268,11 +333,13 @@ export class LocalMesh {
     writeFileSync(this.paths.record, JSON.stringify(this.record(), null, 2));
   }
 
-  /** Stops every process this mesh started; safe to call twice. */
-  stop(): Promise<void> {
+  /** Stops every workload process; safe to call twice. Resolves once each is gone, saying which needed SIGKILL. */
+  stop(): Promise<StopOutcome[]> {
     this.#stopping ??= (async () => {
       this.operator?.close();
-      await Promise.all([...this.children.keys()].reverse().map((s) => this.#kill(s)));
+      const names = [...this.#processes.keys()].reverse();
+      const outcomes = await Promise.all(names.map((s) => this.#kill(s)));
+      return outcomes.filter((o): o is StopOutcome => o !== undefined);
     })();
     return this.#stopping;
   }

@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { LocalMesh } from './local-mesh.ts';
-import { EndUser, Impersonator, samplePayment } from './actors.ts';
+import { LocalEngine } from '../engine/local-engine.ts';
+import { EndUser } from '../actors/end-user.ts';
+import { Impersonator } from '../actors/impersonator.ts';
+import { samplePayment } from '../actors/payment.ts';
 
-let mesh: LocalMesh;
+let mesh: LocalEngine;
 let stateDir: string;
 let user: EndUser;
 let gateway: Impersonator;
@@ -22,7 +24,7 @@ function booked(reference: string): number {
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'meshgate-flow-'));
-  mesh = await LocalMesh.start({ stateDir });
+  mesh = await LocalEngine.start({ stateDir }, { spans: () => [] });
   user = new EndUser(mesh);
   gateway = await Impersonator.mint(mesh, 'gateway');
 }, 60_000);
@@ -30,7 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   user?.close();
   gateway?.close();
-  await mesh?.stop();
+  await mesh?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -117,7 +119,7 @@ describe('tokens held by a workload identity', () => {
     try {
       expect((await payments.call('ledger', 'GET', '/entries/%E0%A4')).status).toBe(404);
       expect((await payments.call('ledger', 'PUT', '/entries')).status).toBe(405);
-      expect((await mesh.operator.request('ledger', 'GET', '/healthz')).status).toBe(200);
+      expect((await mesh.operator.health('ledger')).status).toBe('ok');
     } finally {
       payments.close();
     }
@@ -154,7 +156,7 @@ describe('signing key rotation', () => {
         // Publish-next-then-sign: rotations are spaced by two JWKS refresh intervals (2 s), so every verifier
         // has fetched the published next key before it signs, even on a loaded machine.
         await new Promise((r) => setTimeout(r, 4500));
-        const res = await mesh.operator.json<{ current: string }>('sts', 'POST', '/admin/rotate');
+        const res = await mesh.operator.rotateSigningKey();
         kids.push(res.current);
         rotations += 1;
       }

@@ -17,3 +17,12 @@ export function isRunning(pid: number): boolean {
     return true;
   }
 }
+
+/** Whether a process is stopped by a signal (SIGSTOP): state T in /proc/<pid>/stat. */
+export function isPaused(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) [Tt]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -12,6 +12,7 @@ import { correlationIdFor } from './correlation.ts';
 import { PHASES, type AnyScenario, type Awaitable, type PhaseName, type PhaseRun, type Scenario, type ScenarioScope, type SteadyStateFn } from './define.ts';
 import { toJson } from './evidence.ts';
 import { cleanLatency, type LatencyFigures } from './latency.ts';
+import { assertTransition, type LifecycleState } from './lifecycle.ts';
 import type { ScenarioMeta } from './meta.ts';
 import type { CheckResult, HarnessError, PhaseRecord, ScenarioResult } from './result.ts';
 
@@ -52,6 +53,14 @@ export interface EngineOptions<Ctx> {
   clock?: Clock;
   onScenarioStart?(event: ScenarioStartEvent): void;
   onPhase?(event: PhaseEvent): void;
+  /**
+   * Awaited before each phase, outside the phase's time budget: a caller can
+   * hold the scenario between phases (an exercise's pause). The signal fires
+   * when the run is interrupted; throwing stops the scenario (revert still runs).
+   */
+  beforePhase?(event: PhaseEvent, signal: AbortSignal): Awaitable<void>;
+  /** Awaited on every lifecycle move, before the scenario acts (a journal persists it). */
+  lifecycle?(to: LifecycleState, scenarioId: string): Awaitable<void>;
   onScenarioEnd?(result: ScenarioResult, position: { index: number; total: number }): void;
 }
 
@@ -151,7 +160,7 @@ function validateOptions(scenarios: unknown, options: EngineOptions<unknown> | u
     problems.push(`options.runId: ${(error as Error).message}`);
   }
   if (typeof options.context !== 'function') problems.push('options.context must be a function (scope) => ctx');
-  for (const fn of ['releaseContext', 'steadyState', 'onScenarioStart', 'onPhase', 'onScenarioEnd'] as const) {
+  for (const fn of ['releaseContext', 'steadyState', 'onScenarioStart', 'onPhase', 'onScenarioEnd', 'beforePhase', 'lifecycle'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') problems.push(`options.${fn} must be a function`);
   }
   for (const key of ['timeoutMs', 'cleanupTimeoutMs'] as const) {
@@ -237,18 +246,41 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
 
   callHook('onScenarioStart', () => options.onScenarioStart?.({ meta, correlationId, index, total }));
 
-  // steady state before + inject + expect share one budget and the run's abort.
-  const forward = boundedSignal(timeoutMs, options.signal);
+  // steady state before + inject + expect share one budget (time held in beforePhase does not count) and the run's abort.
+  let forwardSpentMs = 0;
+  const forwardSignal = () => boundedSignal(Math.max(1, timeoutMs - forwardSpentMs), options.signal);
+  const setup = boundedSignal(timeoutMs, options.signal);
   let ctx: Ctx | undefined;
   let haveCtx = false;
+  let state: LifecycleState = 'steady';
+  const move = async (to: LifecycleState): Promise<void> => {
+    assertTransition(state, to);
+    state = to;
+    await options.lifecycle?.(to, meta.id);
+  };
 
-  const runPhase = async <T>(phase: PhaseName, signal: AbortSignal, body: (run: PhaseRun) => Awaitable<T>): Promise<PhaseOutcome<T>> => {
+  /** Runs one phase; `budget` makes a signal for it (forward phases share the scenario's budget, cleanup phases get their own). */
+  const runPhase = async <T>(phase: PhaseName, budget: () => { signal: AbortSignal; dispose(): void }, body: (run: PhaseRun) => Awaitable<T>, forward: boolean): Promise<PhaseOutcome<T>> => {
     callHook('onPhase', () => options.onPhase?.({ scenarioId: meta.id, phase, index, total }));
-    const run: PhaseRun = Object.freeze({ ...scope, phase, signal });
+    if (options.beforePhase) {
+      const held = await guarded(() => options.beforePhase!({ scenarioId: meta.id, phase, index, total }, options.signal ?? new AbortController().signal), options.signal ?? new AbortController().signal);
+      if (!held.ok) {
+        const record = phaseRecord(phase);
+        record.status = 'error';
+        const err = harnessError(phase, held.error, `held before ${phase}: `);
+        record.message = err.message;
+        result.errors.push(err);
+        return { ok: false, error: held.error };
+      }
+    }
+    const bound = budget();
+    const run: PhaseRun = Object.freeze({ ...scope, phase, signal: bound.signal });
     const start = performance.now();
-    const outcome = await guarded(() => body(run), signal);
+    const outcome = await guarded(() => body(run), bound.signal);
+    bound.dispose();
     const record = phaseRecord(phase);
     record.durationMs = round(performance.now() - start);
+    if (forward) forwardSpentMs += record.durationMs;
     if (outcome.ok) record.status = failedPhase.has(phase) ? 'failed' : 'ok';
     else {
       record.status = 'error';
@@ -261,9 +293,9 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
     return outcome;
   };
 
-  const steadyState = async (phase: 'steady-state-before' | 'steady-state-after', signal: AbortSignal, into: CheckResult[]): Promise<boolean> => {
+  const steadyState = async (phase: 'steady-state-before' | 'steady-state-after', budget: () => { signal: AbortSignal; dispose(): void }, into: CheckResult[]): Promise<boolean> => {
     const fns = [options.steadyState, scenario.steadyState].filter((fn): fn is SteadyStateFn<Ctx> => typeof fn === 'function');
-    const outcome = await runPhase(phase, signal, async (run) => {
+    const outcome = await runPhase(phase, budget, async (run) => {
       for (const fn of fns) {
         const checks = await fn.call(scenario, ctx as Ctx, run);
         if (checks === undefined) continue;
@@ -272,7 +304,7 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
         if (problems.length) throw new Error(problems.join('; '));
       }
       if (into.some((c) => !c.ok)) failedPhase.add(phase);
-    });
+    }, phase === 'steady-state-before');
     if (outcome.ok && failedPhase.has(phase)) {
       const record = phaseRecord(phase);
       record.message = `failed checks: ${into.filter((c) => !c.ok).map((c) => c.name).join(', ')}`;
@@ -281,7 +313,8 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
   };
 
   try {
-    const made = await guarded(() => options.context(scope), forward.signal);
+    const made = await guarded(() => options.context(scope), setup.signal);
+    setup.dispose();
     if (!made.ok) {
       result.errors.push(harnessError('setup', made.error, 'context could not be built: '));
       return finish();
@@ -289,7 +322,7 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
     ctx = made.value;
     haveCtx = true;
 
-    const healthyBefore = await steadyState('steady-state-before', forward.signal, result.checks.steadyStateBefore);
+    const healthyBefore = await steadyState('steady-state-before', forwardSignal, result.checks.steadyStateBefore);
     if (!healthyBefore) {
       if (failedPhase.has('steady-state-before')) {
         result.errors.unshift({ phase: 'steady-state-before', message: `the mesh was not healthy before injection (${phaseRecord('steady-state-before').message})` });
@@ -299,31 +332,32 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
 
     let injected: unknown;
     let injectStarted = false;
-    const inject = await runPhase('inject', forward.signal, (run) => {
+    const inject = await runPhase('inject', forwardSignal, async (run) => {
+      // Journaled before the scenario acts: a run that dies from here on leaves a record to revert.
+      await move('injected');
       injectStarted = true;
       return scenario.inject.call(scenario, ctx as Ctx, run);
-    });
+    }, true);
     if (inject.ok) {
       injected = inject.value;
-      const expect = await runPhase('expect', forward.signal, (run) => scenario.expect.call(scenario, ctx as Ctx, injected, run));
+      const expect = await runPhase('expect', forwardSignal, (run) => scenario.expect.call(scenario, ctx as Ctx, injected, run), true);
       if (expect.ok) recordExpectation(expect.value);
+      await move('expected');
     }
-    forward.dispose();
 
-    if (injectStarted && typeof scenario.revert === 'function') {
-      const cleanup = boundedSignal(cleanupMs, undefined);
-      await runPhase('revert', cleanup.signal, (run) => scenario.revert!.call(scenario, ctx as Ctx, injected, run));
-      cleanup.dispose();
+    if (injectStarted) {
+      const reverted = typeof scenario.revert === 'function' ? await runPhase('revert', () => boundedSignal(cleanupMs, undefined), (run) => scenario.revert!.call(scenario, ctx as Ctx, injected, run), false) : { ok: true };
+      // A failed revert leaves the journal saying what is still injected.
+      if (reverted.ok) await move('reverted');
     }
 
     if (!options.signal?.aborted) {
-      const after = boundedSignal(cleanupMs, options.signal);
-      const healthyAfter = await steadyState('steady-state-after', after.signal, result.checks.steadyStateAfter);
-      after.dispose();
+      const healthyAfter = await steadyState('steady-state-after', () => boundedSignal(cleanupMs, options.signal), result.checks.steadyStateAfter);
       if (!healthyAfter && failedPhase.has('steady-state-after')) {
         result.errors.push({ phase: 'steady-state-after', message: `the mesh did not return to steady state after revert (${phaseRecord('steady-state-after').message})` });
       }
     }
+    if ((state as LifecycleState) === 'reverted') await move('steady');
     return finish();
   } catch (error) {
     // Only a defect in the engine itself lands here.
@@ -350,7 +384,7 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
   }
 
   async function finish(): Promise<ScenarioResult> {
-    forward.dispose();
+    setup.dispose();
     if (haveCtx && options.releaseContext) {
       const cleanup = boundedSignal(cleanupMs, undefined);
       const released = await guarded(() => options.releaseContext!(ctx as Ctx), cleanup.signal);

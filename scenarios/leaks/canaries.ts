@@ -1,11 +1,9 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { createCanaries } from '../../harness/collectors/canaries.ts';
 import { describeHit, LeakScanner, scanSinks } from '../../harness/collectors/leak-scanner.ts';
 import { auditLogged } from '../../harness/gate/detections.ts';
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { newReference } from '../../harness/gate/reference.ts';
-import { samplePayment } from '../../harness/mesh/actors.ts';
+import { samplePayment } from '../../harness/actors/payment.ts';
 import { check, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
 
@@ -53,8 +51,8 @@ async function inject(ctx: MeshContext) {
   const planted = { payment: payment.status, login: login.status, jwt: jwt.status, key: key.status };
   // Let batched spans arrive before scanning.
   await new Promise((r) => setTimeout(r, 600));
-  const logs = readdirSync(ctx.mesh.paths.logs).filter((f) => f.endsWith('.log')).map((f) => join(ctx.mesh.paths.logs, f));
-  const metrics = await Promise.all(ctx.mesh.services.map(async (s) => ({ source: `${s}/metrics`, text: (await ctx.mesh.operator.request(s, 'GET', '/metrics')).text() })));
+  const logs = ctx.engine.logFiles();
+  const metrics = await Promise.all(ctx.engine.services().map(async (s) => ({ source: `${s.name}/metrics`, text: await ctx.engine.operator.metricsText(s.name) })));
   const spans = ctx.spans();
   const scanner = new LeakScanner({ canaries: canaries.all });
   const found = await scanSinks(scanner, { logFiles: logs.filter((f) => !f.endsWith('pdp-decisions.log')), decisionLogs: logs.filter((f) => f.endsWith('pdp-decisions.log')), spans, metrics });

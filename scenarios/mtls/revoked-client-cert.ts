@@ -15,9 +15,9 @@ export const scenario = tlsRejectionScenario({
   reason: 'cert_revoked',
   material: async (ctx) => {
     const actor = await ctx.actor('gateway');
-    const revoked = await ctx.mesh.operator.json<{ crlNumber: number }>('ca', 'POST', '/admin/revoke', { serial: actor.serial });
+    const revoked = await ctx.engine.operator.revokeCert(actor.serial);
     // The CRL long poll pushes the new list; wait until payments reports it (if it never does, the probe shows it).
-    const { propagationMs, pending } = await waitForCrl(ctx.mesh, ['payments'], revoked.crlNumber, 3000);
+    const { propagationMs, pending } = await waitForCrl(ctx.engine, ['payments'], revoked.crlNumber, 3000);
     if (pending.length === 0) ctx.latency('revocationPropagationUs', propagationMs * 1000);
     return { cert: actor.credentials.certPem, key: actor.credentials.keyPem };
   },

@@ -3,7 +3,7 @@ import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { check, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
 import { newReference } from '../../harness/gate/reference.ts';
-import { samplePayment } from '../../harness/mesh/actors.ts';
+import { samplePayment } from '../../harness/actors/payment.ts';
 
 export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof inject>>>({
   meta: {

@@ -13,7 +13,7 @@ export const scenario = tlsRejectionScenario({
   target: 'payments',
   reason: 'svid_invalid',
   material: async (ctx) => {
-    const svid = await ctx.mesh.operator.json<{ certPem: string; keyPem: string }>('ca', 'POST', '/admin/issue', { spiffeId: 'spiffe://other.test/gateway' });
+    const svid = await ctx.engine.operator.issueSvid({ spiffeId: 'spiffe://other.test/gateway', allowForeignTrustDomain: true });
     return { cert: svid.certPem, key: svid.keyPem };
   },
 });

@@ -3,7 +3,7 @@ import { expectEvery, selectSpans } from '../../harness/collectors/trace-query.t
 import type { SpanRecord } from '../../harness/collectors/span-record.ts';
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { newReference } from '../../harness/gate/reference.ts';
-import { samplePayment } from '../../harness/mesh/actors.ts';
+import { samplePayment } from '../../harness/actors/payment.ts';
 import { check, checkThat, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
 

@@ -1,8 +1,7 @@
 import { auditLogged, decisionLogged, metricEventually, spanRecorded } from '../../harness/gate/detections.ts';
-import { bookedCount } from '../../harness/gate/ledger-book.ts';
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { bearer, legitTokens, newReference } from '../../harness/gate/token-rejection.ts';
-import { samplePayment } from '../../harness/mesh/actors.ts';
+import { samplePayment } from '../../harness/actors/payment.ts';
 import { check, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
 
@@ -20,7 +19,7 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
   async expect(ctx, { res, reference, cursor, decisions, before }) {
     const body = res.json<{ error?: string; decision_id?: string }>();
     return expectation(
-      [check('payments answered 403', 403, res.status), check('reason code', 'pdp_denied', body.error, body), check('nothing was booked', 0, bookedCount(ctx.mesh.paths.root, reference))],
+      [check('payments answered 403', 403, res.status), check('reason code', 'pdp_denied', body.error, body), check('nothing was booked', 0, await ctx.booked(reference))],
       [
         await auditLogged(cursor, { event: 'authz_decision', decision: 'deny', reason: 'pdp_denied' }),
         await decisionLogged(decisions, { decision: 'deny', action: 'POST /payments', decision_id: body.decision_id ?? 'no decision id in the answer' }),

@@ -27,7 +27,7 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
 
 async function inject(ctx: MeshContext) {
   const decisions = ctx.mark('pdp-decisions');
-  const res = await ctx.mesh.operator.request('pdp', 'POST', '/v1/decide', {
+  const res = await ctx.engine.operator.decide({
     principal: 'spiffe://meshgate.test/gateway',
     action: 'POST /entries',
     resource: { type: 'Entry', id: newReference('lateral'), attributes: { amount: 1200, currency: 'EUR', owner: 'alice' } },

@@ -1,8 +1,7 @@
 import { auditLogged } from '../../harness/gate/detections.ts';
-import { bookedCount } from '../../harness/gate/ledger-book.ts';
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { newReference } from '../../harness/gate/token-rejection.ts';
-import { samplePayment } from '../../harness/mesh/actors.ts';
+import { samplePayment } from '../../harness/actors/payment.ts';
 import { check, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
 
@@ -20,7 +19,7 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
   async expect(ctx, { res, reference, gateway, sts }) {
     const body = res.json<{ error?: string; detail?: string }>();
     return expectation(
-      [check('gateway answered 403', 403, res.status), check('reason code', 'txn_token_refused', body.error, body), check('nothing was booked', 0, bookedCount(ctx.mesh.paths.root, reference))],
+      [check('gateway answered 403', 403, res.status), check('reason code', 'txn_token_refused', body.error, body), check('nothing was booked', 0, await ctx.booked(reference))],
       [await auditLogged(gateway, { event: 'txn_token_refused', user: 'bob' }), await auditLogged(sts, { event: 'token_refused', error: 'invalid_scope' })],
     );
   },

@@ -1,8 +1,7 @@
 import { auditLogged, metricEventually } from '../../harness/gate/detections.ts';
-import { bookedCount } from '../../harness/gate/ledger-book.ts';
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { bearer, legitTokens, newReference } from '../../harness/gate/token-rejection.ts';
-import { samplePayment } from '../../harness/mesh/actors.ts';
+import { samplePayment } from '../../harness/actors/payment.ts';
 import { check, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
 
@@ -21,18 +20,18 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
   async expect(ctx, { res, reference, cursor, before }) {
     const body = res.json<{ error?: string }>();
     return expectation(
-      [check('payments answered 503', 503, res.status), check('reason code', 'pdp_unavailable', body.error, body), check('nothing was booked', 0, bookedCount(ctx.mesh.paths.root, reference))],
+      [check('payments answered 503', 503, res.status), check('reason code', 'pdp_unavailable', body.error, body), check('nothing was booked', 0, await ctx.booked(reference))],
       [await auditLogged(cursor, { event: 'authz_decision', decision: 'deny', reason: 'pdp_unavailable' }), await metricEventually(ctx, 'payments', before, 'meshgate_authz_decisions_total', { decision: 'deny', reason: 'pdp_unavailable' })],
     );
   },
   async revert(ctx) {
-    if (!ctx.mesh.ready.has('pdp')) await ctx.mesh.restart('pdp');
+    if (!ctx.engine.isRunning('pdp')) await ctx.engine.restart('pdp');
   },
 });
 
 async function inject(ctx: MeshContext) {
   const legit = await legitTokens(ctx, 15);
-  await ctx.mesh.kill('pdp');
+  await ctx.engine.kill('pdp');
   const cursor = ctx.mark('payments');
   const before = await ctx.scrape('payments');
   const reference = newReference('pol-outage');

@@ -1,7 +1,7 @@
 import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { check, checkThat, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
-import { samplePayment } from '../../harness/mesh/actors.ts';
+import { samplePayment } from '../../harness/actors/payment.ts';
 import { newReference } from '../../harness/gate/token-rejection.ts';
 import { auditLogged } from '../../harness/gate/detections.ts';
 
@@ -28,15 +28,17 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
     );
   },
   async revert(ctx) {
-    await ctx.mesh.operator.request('pdp', 'POST', '/admin/rollback', {});
+    // Back to the version the run found, whether or not the push got through.
+    const { policyVersion } = ctx.engine.baseline();
+    if ((await ctx.engine.operator.policies()).version !== policyVersion) await ctx.engine.operator.rollbackPolicy(policyVersion);
   },
 });
 
 async function inject(ctx: MeshContext) {
   const pdpLog = ctx.mark('pdp');
-  const push = await ctx.mesh.operator.json<{ version: string }>('pdp', 'PUT', '/admin/policies', { files: { 'zz-payment-ceiling.cedar': TIGHTER }, merge: true });
+  const push = await ctx.engine.operator.pushPolicy({ 'zz-payment-ceiling.cedar': TIGHTER }, { merge: true });
   const pushedAt = performance.now();
-  const bound = ctx.mesh.configs.get('payments')!.settings.pdpCacheTtlMs;
+  const bound = ctx.engine.settings('payments').pdpCacheTtlMs;
   let firstDeniedAfterMs: number | undefined;
   const token = await ctx.user.login('alice');
   while (performance.now() - pushedAt < bound + 3000) {

@@ -24,14 +24,14 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
 async function inject(ctx: MeshContext) {
   const cursor = ctx.mark('sts');
   const kids: string[] = [];
-  const spacing = 2 * ctx.mesh.configs.get('payments')!.settings.jwksRefreshMs + 500;
+  const spacing = 2 * ctx.engine.settings('payments').jwksRefreshMs + 500;
   const load = await paymentsUnderLoad(
     ctx.user,
     async () => {
       for (let i = 0; i < 2; i++) {
         // Verifiers must have fetched the published "next" key before it signs.
         await new Promise((r) => setTimeout(r, spacing));
-        kids.push((await ctx.mesh.operator.json<{ current: string }>('sts', 'POST', '/admin/rotate')).current);
+        kids.push((await ctx.engine.operator.rotateSigningKey()).current);
       }
     },
     { concurrency: 10, minimum: 150 },

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { probeTls } from '../../harness/attacks/tls-probe.ts';
 import { waitForCrl } from '../../harness/gate/crl-propagation.ts';
 import { auditLogged } from '../../harness/gate/detections.ts';
@@ -34,14 +33,14 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
 
 async function inject(ctx: MeshContext) {
   const actor = await ctx.actor('gateway');
-  const ca = readFileSync(ctx.mesh.paths.bundle, 'utf8');
-  const probe = (s: ServiceName) => probeTls({ url: `${ctx.mesh.url(s)}/healthz`, cert: actor.credentials.certPem, key: actor.credentials.keyPem, ca });
+  const ca = ctx.engine.trustBundle();
+  const probe = (s: ServiceName) => probeTls({ url: `${ctx.engine.endpoint(s).url}/healthz`, cert: actor.credentials.certPem, key: actor.credentials.keyPem, ca });
   let acceptedBefore = 0;
   for (const s of PEERS) if ((await probe(s)).status === 200) acceptedBefore += 1;
   const cursors = PEERS.map((s) => ctx.mark(s));
-  const { crlNumber } = await ctx.mesh.operator.json<{ crlNumber: number }>('ca', 'POST', '/admin/revoke', { serial: actor.serial });
-  const bound = ctx.mesh.configs.get('payments')!.settings.crlRefreshMs;
-  const waited = await waitForCrl(ctx.mesh, PEERS, crlNumber, bound * 3);
+  const { crlNumber } = await ctx.engine.operator.revokeCert(actor.serial);
+  const bound = ctx.engine.settings('payments').crlRefreshMs;
+  const waited = await waitForCrl(ctx.engine, PEERS, crlNumber, bound * 3);
   const propagationMs = waited.pending.length ? Infinity : waited.propagationMs;
   ctx.latency('revocationPropagationUs', Number.isFinite(propagationMs) ? propagationMs * 1000 : -1);
   const refusedAfter: ServiceName[] = [];

@@ -35,7 +35,7 @@ async function inject(ctx: MeshContext) {
     async () => {
       for (let round = 0; round < 2; round++) {
         await new Promise((r) => setTimeout(r, 300));
-        for (const s of ROTATED) serials.add((await ctx.mesh.operator.json<{ serial: string }>(s, 'POST', '/admin/renew-svid')).serial);
+        for (const s of ROTATED) serials.add((await ctx.engine.operator.renewSvid(s)).serial);
       }
     },
     { concurrency: 10, minimum: 150 },

@@ -16,9 +16,9 @@ export const scenario = tokenRejectionScenario({
   attack: async (ctx, legit, send) => {
     const kid = String(decodeToken(legit.accessToken).header.kid);
     const started = performance.now();
-    await ctx.mesh.operator.json('sts', 'POST', '/admin/revoke', { kid });
+    await ctx.engine.operator.revokeSigningKey(kid);
     // Verifiers learn of the revocation at their next JWKS refresh.
-    const bound = ctx.mesh.configs.get('payments')!.settings.jwksRefreshMs;
+    const bound = ctx.engine.settings('payments').jwksRefreshMs;
     await new Promise((r) => setTimeout(r, bound + 300));
     ctx.latency('keyRevocationBoundUs', (performance.now() - started) * 1000);
     return send(legit.gateway, { authorization: bearer(legit.accessToken), 'txn-token': legit.txnToken }, newReference('tok-revoked'));
