@@ -1,10 +1,10 @@
 /** Reads the record `meshgate up` left in a state folder, saying plainly when there is none. */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { MeshRecord } from '../mesh/local-mesh.ts';
 import { OperatorClient } from '../mesh/operator.ts';
-import { statePaths } from '../mesh/state-dir.ts';
-import { isRunning } from '../mesh/process-state.ts';
+import { PACKAGE_ROOT, statePaths } from '../mesh/state-dir.ts';
+import { runsWorkload } from '../mesh/workload-process.ts';
 import { UsageError } from './usage-error.ts';
 
 export const DEFAULT_STATE = '.meshgate';
@@ -16,14 +16,9 @@ export function readMeshRecord(stateDir: string): MeshRecord {
   return JSON.parse(readFileSync(paths.record, 'utf8')) as MeshRecord;
 }
 
+/** The recorded workload process is still running (and is still ours, not a recycled pid). */
 export function isAlive(pid: number, service: string): boolean {
-  if (!isRunning(pid)) return false;
-  // A recycled pid must not be mistaken for ours.
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`services/${service}/main.ts`);
-  } catch {
-    return true;
-  }
+  return runsWorkload(pid, join(PACKAGE_ROOT, 'services', service, 'main.ts'));
 }
 
 export function operatorFor(stateDir: string, record: MeshRecord): OperatorClient {

@@ -44,6 +44,10 @@ export interface MeshRecord {
   otlpEndpoint?: string;
   /** The settings each workload started with; reverts and `meshgate status` compare against them. */
   baselineSettings: Partial<Record<ServiceName, SecuritySettings>>;
+  /** The policy set version the PDP started with. */
+  baselinePolicyVersion?: string;
+  /** The span collector process `meshgate up` started beside the workloads. */
+  collector?: { pid: number; url: string };
 }
 
 export interface LocalMeshOptions {
@@ -87,6 +91,8 @@ export class LocalMesh {
   readonly baselineSettings: Partial<Record<ServiceName, SecuritySettings>> = {};
   operator!: OperatorClient;
   startedAt = new Date();
+  baselinePolicyVersion: string | undefined;
+  collector: { pid: number; url: string } | undefined;
   readonly #processes = new Map<ServiceName, WorkloadProcess>();
   #stopping: Promise<StopOutcome[]> | undefined;
   #tokens: JoinTokenRegistry | undefined;
@@ -117,6 +123,8 @@ export class LocalMesh {
     const mesh = new LocalMesh(options);
     mesh.startedAt = new Date(record.startedAt);
     Object.assign(mesh.baselineSettings, record.baselineSettings ?? {});
+    mesh.baselinePolicyVersion = record.baselinePolicyVersion;
+    mesh.collector = record.collector;
     for (const name of MESH_SERVICES) {
       const file = join(paths.configs, `${name}.json`);
       if (existsSync(file)) mesh.configs.set(name, parseWorkloadConfig(JSON.parse(readFileSync(file, 'utf8')), file));
@@ -326,7 +334,14 @@ export class LocalMesh {
     };
     if (this.options.otlpEndpoint) record.otlpEndpoint = this.options.otlpEndpoint;
     if (existsSync(this.paths.users)) record.users = this.paths.users;
+    if (this.baselinePolicyVersion) record.baselinePolicyVersion = this.baselinePolicyVersion;
+    if (this.collector) record.collector = this.collector;
     return record;
+  }
+
+  /** Persists the record (also after the caller set the baseline policy version or the collector). */
+  writeRecord(): void {
+    this.#writeRecord();
   }
 
   #writeRecord(): void {

@@ -1,21 +1,35 @@
 import { rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalEngine } from '../../engine/local-engine.ts';
+import { LifecycleJournal } from '../../engine/lifecycle-journal.ts';
+import { stopCollector } from '../../mesh/collector.ts';
 import { statePaths } from '../../mesh/state-dir.ts';
 import type { CommandIo } from '../io.ts';
-import { DEFAULT_STATE, isAlive, readMeshRecord } from '../mesh-record.ts';
+import { DEFAULT_STATE, readMeshRecord } from '../mesh-record.ts';
 import { parseFlags } from '../parse.ts';
 
-export const downHelp = 'down [--state DIR]              stop exactly the processes `up` started';
+export const downHelp = 'down [--state DIR]              revert what a crashed run left injected, then stop exactly the processes `up` started';
 
 export async function downCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseFlags('down', argv, { state: { type: 'string', default: DEFAULT_STATE } });
   const record = readMeshRecord(values.state!);
-  const running = record.services.filter((s) => isAlive(s.pid, s.name));
-  for (const s of running) process.kill(s.pid, 'SIGTERM');
-  const deadline = Date.now() + 5000;
-  while (running.some((s) => isAlive(s.pid, s.name)) && Date.now() < deadline) await sleep(50);
-  for (const s of running) if (isAlive(s.pid, s.name)) process.kill(s.pid, 'SIGKILL');
-  for (const s of record.services) io.stdout(`${running.includes(s) ? 'stopped' : 'was not running'}: ${s.name} (pid ${s.pid})\n`);
+  const engine = await LocalEngine.adopt(values.state!, { spans: () => [] });
+  const journal = new LifecycleJournal(engine.stateDir);
+  const abandoned = journal.abandoned();
+  if (abandoned) {
+    // Policies and settings persist in the state folder: put them back before the mesh stops.
+    io.stdout(`reverting what run ${abandoned.runId} left ${abandoned.state}\n`);
+    for (const change of await engine.converge(abandoned.baseline).catch((err: Error) => [`could not revert: ${err.message}`])) io.stdout(`  ${change}\n`);
+    journal.clear();
+  }
+  const stopped = new Map((await engine.mesh.stop()).map((o) => [o.pid, o]));
+  for (const s of record.services) {
+    const outcome = stopped.get(s.pid);
+    io.stdout(`${outcome?.wasRunning ? (outcome.forced ? 'killed (ignored SIGTERM)' : 'stopped') : 'was not running'}: ${s.name} (pid ${s.pid})\n`);
+  }
+  if (record.collector) {
+    const outcome = await stopCollector(record.collector.pid);
+    io.stdout(`${outcome.wasRunning ? 'stopped' : 'was not running'}: span collector (pid ${record.collector.pid})\n`);
+  }
   rmSync(statePaths(values.state!).record, { force: true });
   return 0;
 }

@@ -6,8 +6,9 @@ import type { CommandIo } from '../io.ts';
 import { parseFlags } from '../parse.ts';
 import { UsageError } from '../usage-error.ts';
 import type { Selection } from '../../scenario/select.ts';
+import { DEFAULT_STATE } from '../mesh-record.ts';
 
-export const runHelp = 'run [SCENARIO or GLOB...] [--tag T] [--grep RE] [--report-dir DIR] [--format json,junit,sarif,md,html] [--mutate]\n                                 boot the mesh, run the gate catalog, write reports (exit 0 pass, 1 fail)';
+export const runHelp = 'run [SCENARIO or GLOB...] [--tag T] [--grep RE] [--report-dir DIR] [--format json,junit,sarif,md,html] [--mutate] [--attach [--state DIR]]\n                                 boot the mesh (or attach to the one `up` started), run the gate catalog, write reports (exit 0 pass, 1 fail)';
 
 function selectionFrom(positionals: string[], values: { tag?: string[]; grep?: string }): Selection {
   const selection: Selection = {};
@@ -27,7 +28,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
   const { values, positionals } = parseFlags(
     'run',
     argv,
-    { tag: { type: 'string', multiple: true }, grep: { type: 'string' }, 'report-dir': { type: 'string' }, format: { type: 'string', default: REPORT_FORMATS.join(',') }, mutate: { type: 'boolean', default: false } },
+    { tag: { type: 'string', multiple: true }, grep: { type: 'string' }, 'report-dir': { type: 'string' }, format: { type: 'string', default: REPORT_FORMATS.join(',') }, mutate: { type: 'boolean', default: false }, attach: { type: 'boolean', default: false }, state: { type: 'string' } },
     true,
   );
   let formats: ReportFormat[];
@@ -43,6 +44,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
     if (String((err as { code?: string }).code).startsWith('MESHGATE_ERR_SCENARIO') || err instanceof TypeError) throw new UsageError(`meshgate run: ${(err as Error).message}`);
     throw err;
   }
+  if (values.state !== undefined && !values.attach) throw new UsageError('meshgate run: --state only goes with --attach (a run without --attach keeps its state under the report folder)');
   const reportDir = resolve(values['report-dir'] ?? defaultReportDir());
   const abort = new AbortController();
   let interrupts = 0;
@@ -62,6 +64,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
       reportDir,
       formats,
       mutate: values.mutate!,
+      ...(values.attach ? { attach: resolve(values.state ?? DEFAULT_STATE) } : {}),
       signal: abort.signal,
       log: (line) => io.stdout(`${line}\n`),
       progress,

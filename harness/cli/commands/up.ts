@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { LocalMesh } from '../../mesh/local-mesh.ts';
+import { startCollector, stopCollector } from '../../mesh/collector.ts';
+import { OperatorApi } from '../../engine/operator-api.ts';
 import { statePaths } from '../../mesh/state-dir.ts';
 import type { CommandIo } from '../io.ts';
 import { DEFAULT_STATE, isAlive, readMeshRecord } from '../mesh-record.ts';
@@ -12,11 +14,23 @@ export const upHelp = 'up [--state DIR] [--json]        start the mesh in the ba
 export async function upCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseFlags('up', argv, { state: { type: 'string', default: DEFAULT_STATE }, json: { type: 'boolean', default: false } });
   const stateDir = resolve(values.state!);
-  if (existsSync(statePaths(stateDir).record)) {
+  const paths = statePaths(stateDir);
+  if (existsSync(paths.record)) {
     const record = readMeshRecord(stateDir);
     if (record.services.some((s) => isAlive(s.pid, s.name))) throw new UsageError(`a mesh is already running in ${stateDir}: stop it with \`meshgate down --state ${values.state}\``);
   }
-  const mesh = await LocalMesh.start({ stateDir, detached: true });
+  // Spans need a receiver that outlives this command, as the workloads do.
+  const collector = await startCollector(paths);
+  let mesh: LocalMesh;
+  try {
+    mesh = await LocalMesh.start({ stateDir, detached: true, otlpEndpoint: collector.url });
+  } catch (err) {
+    await stopCollector(collector.pid);
+    throw err;
+  }
+  mesh.collector = collector;
+  mesh.baselinePolicyVersion = (await new OperatorApi(mesh.operator).policies()).version;
+  mesh.writeRecord();
   mesh.operator.close();
   const record = mesh.record();
   if (values.json) {
