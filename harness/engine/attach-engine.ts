@@ -1,13 +1,15 @@
 /**
  * The attach engine: drives a mesh that `meshgate up` started and left
  * running, whatever engine started it, from the record in its state folder.
- * Closing it leaves the mesh up.
+ * Before anything else it reverts what an earlier run left injected (the
+ * lifecycle journal says so); the baseline is then what runs. Closing it
+ * leaves the mesh up.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { SpanFile } from '../collectors/span-file.ts';
 import { statePaths } from '../mesh/state-dir.ts';
+import { LifecycleJournal } from './lifecycle-journal.ts';
 import { LocalEngine } from './local-engine.ts';
-import type { MeshEngine } from './mesh-engine.ts';
 
 export class AttachError extends Error {
   readonly code = 'MESHGATE_ERR_ATTACH';
@@ -17,17 +19,27 @@ export class AttachError extends Error {
   }
 }
 
-export async function attachEngine(stateDir: string): Promise<MeshEngine> {
+async function adopt(stateDir: string): Promise<LocalEngine> {
   const paths = statePaths(stateDir);
   if (!existsSync(paths.record)) throw new AttachError(`no mesh to attach to in ${paths.root} (no mesh.json): start one with \`meshgate up --state ${stateDir}\``);
   const record = JSON.parse(readFileSync(paths.record, 'utf8')) as { engine?: string };
-  switch (record.engine ?? 'local') {
-    case 'local': {
-      const engine = await LocalEngine.adopt(stateDir, new SpanFile(paths.spans));
-      if (engine.services().length === 0) throw new AttachError(`the mesh recorded in ${paths.record} is not running: start it with \`meshgate up --state ${stateDir}\``);
-      return engine;
-    }
-    default:
-      throw new AttachError(`${paths.record}: unknown engine "${record.engine}"`);
+  if ((record.engine ?? 'local') !== 'local') throw new AttachError(`${paths.record}: unknown engine "${record.engine}"`);
+  return LocalEngine.adopt(stateDir, new SpanFile(paths.spans));
+}
+
+/** Attaches, reverting first what a run that died left injected; `log` hears what was reverted. */
+export async function attachEngine(stateDir: string, log: (line: string) => void = () => undefined): Promise<LocalEngine> {
+  let engine = await adopt(stateDir);
+  const journal = new LifecycleJournal(engine.stateDir);
+  const abandoned = journal.abandoned();
+  if (abandoned) {
+    const what = abandoned.subjects.map((s) => `${s.kind} ${s.id}`).join(', ') || 'nothing recorded';
+    log(`an earlier run (${abandoned.runId}, pid ${abandoned.pid}) ended while ${abandoned.state} (${what}): reverting to its baseline`);
+    for (const change of await engine.converge(abandoned.baseline)) log(`  reverted: ${change}`);
+    journal.clear();
+    await engine.close();
+    engine = await adopt(stateDir);
   }
+  if (engine.services().length === 0) throw new AttachError(`the mesh recorded in ${statePaths(stateDir).record} is not running: start it with \`meshgate up --state ${stateDir}\``);
+  return engine;
 }

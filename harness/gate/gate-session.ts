@@ -54,9 +54,9 @@ export class GateSession {
     }
   }
 
-  /** Drives the mesh `meshgate up` runs in this state folder. */
-  static async attach(stateDir: string): Promise<GateSession> {
-    return new GateSession(await attachEngine(stateDir), undefined);
+  /** Drives the mesh `meshgate up` runs in this state folder (after reverting what a crashed run left injected). */
+  static async attach(stateDir: string, log?: (line: string) => void): Promise<GateSession> {
+    return new GateSession(await attachEngine(stateDir, log), undefined);
   }
 
   /** Full handshakes and warm requests to payments, as a gateway identity. */

@@ -93,16 +93,6 @@ async function scanReports(paths: readonly string[]): Promise<string[]> {
   return hits.map(describeHit);
 }
 
-/** A run that died with something injected left a journal: put the mesh back to the baseline it recorded first. */
-export async function recoverAbandonedRun(session: GateSession, journal: LifecycleJournal, log: (line: string) => void): Promise<void> {
-  const abandoned = journal.abandoned();
-  if (!abandoned) return;
-  const what = abandoned.subjects.map((s) => `${s.kind} ${s.id}`).join(', ') || 'nothing recorded';
-  log(`an earlier run (${abandoned.runId}, pid ${abandoned.pid}) ended while ${abandoned.state} (${what}): reverting to its baseline`);
-  for (const change of await session.engine.converge(abandoned.baseline)) log(`  reverted: ${change}`);
-  journal.clear();
-}
-
 export async function runGate(scenarios: readonly AnyScenario[], options: GateOptions): Promise<GateOutcome> {
   const startedAt = new Date();
   const runId = newRunId(startedAt);
@@ -110,7 +100,7 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
   const bootStarted = performance.now();
   let session: GateSession;
   if (options.attach) {
-    session = await GateSession.attach(options.attach);
+    session = await GateSession.attach(options.attach, log);
     log(`attached to the ${session.engine.kind} mesh in ${session.engine.stateDir}`);
   } else {
     const stateDir = join(options.reportDir, 'state');
@@ -123,7 +113,6 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
   let mutation: MutationSummary | undefined;
   let baseline: Record<string, number> = {};
   try {
-    await recoverAbandonedRun(session, journal, log);
     journal.begin(runId, session.engine.baseline());
     baseline = await session.latency();
     const engine: EngineOptions<MeshContext> = {
