@@ -182,3 +182,72 @@ describe('runScenarios', () => {
     );
   });
 });
+
+describe('lifecycle and phase hooks', () => {
+  it('moves steady → injected → expected → reverted → steady, each move awaited before the scenario acts', async () => {
+    const log: string[] = [];
+    const result = await runScenario(
+      make(passing),
+      options(log, {
+        lifecycle: async (to, id) => {
+          await new Promise((r) => setTimeout(r, 5));
+          log.push(`${id}:${to}`);
+        },
+      }),
+    );
+    expect(result.outcome).toBe('passed');
+    expect(log).toEqual(['mtls.sample:injected', 'inject', 'expect', 'mtls.sample:expected', 'revert:{"token":"t"}', 'mtls.sample:reverted', 'mtls.sample:steady']);
+  });
+
+  it('a failed revert leaves the lifecycle at expected (what is still injected stays on record)', async () => {
+    const moves: string[] = [];
+    const result = await runScenario(
+      make({
+        ...passing,
+        revert: () => {
+          throw new Error('could not undo');
+        },
+      }),
+      options([], { lifecycle: (to) => void moves.push(to) }),
+    );
+    expect(result.outcome).toBe('error');
+    expect(moves).toEqual(['injected', 'expected']);
+  });
+
+  it('beforePhase holds the scenario between phases without spending its time budget', async () => {
+    const log: string[] = [];
+    const held: string[] = [];
+    const result = await runScenario(
+      make({ ...passing, timeoutMs: 200 }),
+      options(log, {
+        beforePhase: async (event) => {
+          held.push(event.phase);
+          // Longer than the scenario's whole budget: the hold must not count against it.
+          if (event.phase === 'expect') await new Promise((r) => setTimeout(r, 400));
+        },
+      }),
+    );
+    expect(result.outcome, result.message).toBe('passed');
+    expect(held).toEqual(['steady-state-before', 'inject', 'expect', 'revert', 'steady-state-after']);
+  });
+
+  it('an abort while held stops the scenario, and revert still runs', async () => {
+    const log: string[] = [];
+    const controller = new AbortController();
+    const result = await runScenario(
+      make(passing),
+      options(log, {
+        signal: controller.signal,
+        beforePhase: async (event, signal) => {
+          if (event.phase !== 'expect') return;
+          setTimeout(() => controller.abort(), 20);
+          await new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('exercise stopped')), { once: true }));
+        },
+      }),
+    );
+    expect(result.outcome).toBe('error');
+    expect(result.aborted).toBe(true);
+    expect(log).toEqual(['inject', 'revert:{"token":"t"}']);
+    expect(result.phases.find((p) => p.phase === 'expect')).toMatchObject({ status: 'error' });
+  });
+});

@@ -74,9 +74,9 @@ class PhaseAbort extends Error {
 }
 
 /** A signal that fires on the parent's abort (when given) or after ms. */
-function boundedSignal(ms: number, parent: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
+function boundedSignal(ms: number, parent: AbortSignal | undefined, budgetMs = ms): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new PhaseAbort(`timed out after ${ms} ms`)), ms);
+  const timer = setTimeout(() => controller.abort(new PhaseAbort(`timed out after ${budgetMs} ms`)), ms);
   const onAbort = (): void => controller.abort(new PhaseAbort('aborted'));
   if (parent?.aborted) onAbort();
   else parent?.addEventListener('abort', onAbort, { once: true });
@@ -248,7 +248,7 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
 
   // steady state before + inject + expect share one budget (time held in beforePhase does not count) and the run's abort.
   let forwardSpentMs = 0;
-  const forwardSignal = () => boundedSignal(Math.max(1, timeoutMs - forwardSpentMs), options.signal);
+  const forwardSignal = () => boundedSignal(Math.max(1, Math.ceil(timeoutMs - forwardSpentMs)), options.signal, timeoutMs);
   const setup = boundedSignal(timeoutMs, options.signal);
   let ctx: Ctx | undefined;
   let haveCtx = false;
@@ -262,15 +262,19 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
   /** Runs one phase; `budget` makes a signal for it (forward phases share the scenario's budget, cleanup phases get their own). */
   const runPhase = async <T>(phase: PhaseName, budget: () => { signal: AbortSignal; dispose(): void }, body: (run: PhaseRun) => Awaitable<T>, forward: boolean): Promise<PhaseOutcome<T>> => {
     callHook('onPhase', () => options.onPhase?.({ scenarioId: meta.id, phase, index, total }));
-    if (options.beforePhase) {
-      const held = await guarded(() => options.beforePhase!({ scenarioId: meta.id, phase, index, total }, options.signal ?? new AbortController().signal), options.signal ?? new AbortController().signal);
+    // Cleanup is never held back by an interrupted run: revert must still happen.
+    if (options.beforePhase && !(phase === 'revert' && options.signal?.aborted)) {
+      const runSignal = options.signal ?? new AbortController().signal;
+      const held = await guarded(() => options.beforePhase!({ scenarioId: meta.id, phase, index, total }, runSignal), runSignal);
       if (!held.ok) {
-        const record = phaseRecord(phase);
-        record.status = 'error';
         const err = harnessError(phase, held.error, `held before ${phase}: `);
-        record.message = err.message;
         result.errors.push(err);
-        return { ok: false, error: held.error };
+        if (phase !== 'revert') {
+          const record = phaseRecord(phase);
+          record.status = 'error';
+          record.message = err.message;
+          return { ok: false, error: held.error };
+        }
       }
     }
     const bound = budget();
