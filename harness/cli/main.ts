@@ -8,6 +8,7 @@ import { statusCommand, statusHelp } from './commands/status.ts';
 import { upCommand, upHelp } from './commands/up.ts';
 import { processIo, type CommandIo } from './io.ts';
 import { UsageError } from './usage-error.ts';
+import { EXIT_CODES, exitCodeOf } from '../errors.ts';
 
 type Command = { run: (argv: string[], io: CommandIo) => Promise<number>; help: string };
 
@@ -40,12 +41,9 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     }
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code === 'MESHGATE_ERR_SCENARIO_INVALID') {
-      io.stderr(`${(err as Error).message}\n`);
-      return 2;
-    }
-    io.stderr(`meshgate ${name}: ${(err as Error).message}\n`);
-    return 1;
+    const code = exitCodeOf(err);
+    io.stderr(code === EXIT_CODES.usage ? `${(err as Error).message}\n` : `meshgate ${name}: ${(err as Error).message}\n`);
+    return code;
   }
 }
 

@@ -1,8 +1,9 @@
+import { ERROR_CODES, MeshgateError } from '../errors.ts';
+
 /** A mistake in how meshgate was called: exit code 2 with a message that names the wrong part. */
-export class UsageError extends Error {
-  readonly code = 'MESHGATE_ERR_USAGE';
+export class UsageError extends MeshgateError {
   constructor(message: string) {
-    super(message);
+    super(ERROR_CODES.usage, message);
     this.name = 'UsageError';
   }
 }

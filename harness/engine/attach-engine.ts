@@ -6,15 +6,15 @@
  * leaves the mesh up.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { ERROR_CODES, MeshgateError } from '../errors.ts';
 import { SpanFile } from '../collectors/span-file.ts';
 import { statePaths } from '../mesh/state-dir.ts';
 import { LifecycleJournal } from './lifecycle-journal.ts';
 import { LocalEngine } from './local-engine.ts';
 
-export class AttachError extends Error {
-  readonly code = 'MESHGATE_ERR_ATTACH';
+export class AttachError extends MeshgateError {
   constructor(message: string) {
-    super(message);
+    super(ERROR_CODES.attach, message);
     this.name = 'AttachError';
   }
 }

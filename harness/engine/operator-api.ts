@@ -4,6 +4,7 @@
  * services/topology.ts and admit the operator, so the API cannot drift from
  * what the mesh serves.
  */
+import { ERROR_CODES, MeshgateError } from '../errors.ts';
 import type { MeshResponse } from '../../services/kit/mtls/client.ts';
 import { OPERATOR, TOPOLOGY, type ServiceName } from '../../services/topology.ts';
 import type { OperatorClient } from '../mesh/operator.ts';
@@ -45,8 +46,7 @@ export interface WorkloadHealth {
 }
 
 /** An admin action the mesh refused: the status and the mesh's reason code. */
-export class OperatorActionError extends Error {
-  readonly code = 'MESHGATE_ERR_OPERATOR_ACTION';
+export class OperatorActionError extends MeshgateError {
   readonly status: number;
   readonly reason: string;
   constructor(action: string, service: ServiceName, status: number, body: string) {
@@ -56,7 +56,7 @@ export class OperatorActionError extends Error {
     } catch {
       // not JSON
     }
-    super(`${service} ${action} answered ${status}${reason ? ` ${reason}` : ''}: ${body.slice(0, 300)}`);
+    super(ERROR_CODES.operatorAction, `${service} ${action} answered ${status}${reason ? ` ${reason}` : ''}: ${body.slice(0, 300)}`);
     this.name = 'OperatorActionError';
     this.status = status;
     this.reason = reason;

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../cli/main.ts';
-import { runGate, selectGate } from './run-gate.ts';
+import { runGate, scanReportFolder, selectGate } from './run-gate.ts';
+import { stateSecrets } from '../mesh/state-secrets.ts';
 import { REPORT_FORMATS } from '../report/write.ts';
 
 const dirs: string[] = [];
@@ -25,6 +26,8 @@ describe('the gate', () => {
     expect(outcome.report.mutation?.survived).toEqual([]);
     expect(outcome.report.mutation?.killRate).toBe(1);
     expect(outcome.reportLeaks).toEqual([]);
+    // A report folder is uploaded as a CI artifact: no key, join token or password file is left in it.
+    expect(stateSecrets(join(reportDir, 'state'))).toEqual([]);
     expect(outcome.exitCode).toBe(0);
     expect(outcome.written.map((p) => p.split('/').at(-1))).toEqual(['report.json', 'junit.xml', 'results.sarif', 'summary.md', 'report.html']);
     const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { scenarios: Array<{ latency: Record<string, number> }> };
@@ -50,6 +53,21 @@ describe('the gate', () => {
     expect(results.map((r) => r.ruleId)).toEqual(['tokens.replayed']);
     expect(results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe('services/kit/workload/settings.ts');
   }, 180_000);
+});
+
+describe('the report folder', () => {
+  test('a private key anywhere in it is found (by location, never by value)', async () => {
+    const dir = tempDir('meshgate-folder-');
+    mkdirSync(join(dir, 'state', 'ca'), { recursive: true });
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    writeFileSync(join(dir, 'state', 'ca', 'root-key.pem'), pem);
+    writeFileSync(join(dir, 'summary.md'), '# all good\n');
+    const leaks = await scanReportFolder(dir);
+    expect(leaks).toHaveLength(1);
+    expect(leaks[0]).toContain('state/ca/root-key.pem');
+    expect(leaks[0]).not.toContain(pem.split('\n')[1]!);
+  });
 });
 
 describe('meshgate run and list on the command line', () => {

@@ -3,7 +3,7 @@
  * selected scenarios (and, with --mutate, every misconfiguration against them),
  * write every report format, and stop everything, also on Ctrl-C.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { describeHit, LeakScanner } from '../collectors/leak-scanner.ts';
 import { buildRunReport, type RunReport } from '../report/run-report.ts';
@@ -17,6 +17,7 @@ import type { ScenarioResult } from '../scenario/result.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { LifecycleJournal } from '../engine/lifecycle-journal.ts';
+import { removeStateSecrets } from '../mesh/state-secrets.ts';
 import { GateSession } from './gate-session.ts';
 import type { MeshContext } from './mesh-context.ts';
 import { MUTANTS, type MeshMutant } from './mutants.ts';
@@ -85,11 +86,12 @@ async function runMutation(session: GateSession, journal: LifecycleJournal, cata
   });
 }
 
-/** Generic detectors over the report files: a report must never carry a secret either. */
-async function scanReports(paths: readonly string[]): Promise<string[]> {
+/** Generic detectors over every file in the report folder (reports and the evidence beside them): an artifact must never carry a secret. */
+export async function scanReportFolder(reportDir: string): Promise<string[]> {
   const scanner = new LeakScanner({});
   const hits = [];
-  for (const path of paths) hits.push(...(await scanner.scanFile(path, 'report')));
+  const files = (readdirSync(reportDir, { recursive: true, withFileTypes: true }) as Dirent[]).filter((d) => d.isFile() && !d.name.endsWith('.db'));
+  for (const f of files) hits.push(...(await scanner.scanFile(join(f.parentPath, f.name), 'report folder')));
   return hits.map(describeHit);
 }
 
@@ -135,8 +137,10 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
     journal.end();
   } finally {
     await session.stop();
+    // The run's own state sits beside its report: its keys, tokens and passwords do not outlive it.
+    if (!options.attach) removeStateSecrets(session.engine.stateDir);
   }
-  const report = buildRunReport({
+  const input = {
     runId,
     startedAt,
     finishedAt: new Date(),
@@ -145,9 +149,14 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
     baseline,
     ...(mutation ? { mutation } : {}),
     aborted: options.signal?.aborted ?? false,
-  });
-  const written = await writeReports(report, options.reportDir, options.formats);
-  const reportLeaks = await scanReports(written);
-  const exitCode = report.exitCode === 0 && reportLeaks.length === 0 ? 0 : 1;
-  return { report, written, reportLeaks, exitCode };
+  };
+  let report = buildRunReport(input);
+  let written = await writeReports(report, options.reportDir, options.formats);
+  const reportLeaks = await scanReportFolder(options.reportDir);
+  if (reportLeaks.length > 0) {
+    // The finding is part of the verdict: every format is written again with it.
+    report = buildRunReport({ ...input, reportLeaks });
+    written = await writeReports(report, options.reportDir, options.formats);
+  }
+  return { report, written, reportLeaks, exitCode: report.exitCode };
 }

@@ -18,6 +18,7 @@ import { resolveSettings, type SecuritySettings } from '../../services/kit/workl
 import { parseWorkloadConfig, type WorkloadConfig } from '../../services/kit/workload/config.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
 import { OPERATOR, SERVICE_NAMES, type ServiceName } from '../../services/topology.ts';
+import { ERROR_CODES, MeshgateError } from '../errors.ts';
 import { freePorts } from './free-port.ts';
 import { OperatorClient } from './operator.ts';
 import { PACKAGE_ROOT, statePaths, type StatePaths } from './state-dir.ts';
@@ -60,10 +61,9 @@ export interface LocalMeshOptions {
   readyTimeoutMs?: number;
 }
 
-export class MeshStartError extends Error {
-  readonly code = 'MESHGATE_ERR_MESH_START';
+export class MeshStartError extends MeshgateError {
   constructor(message: string) {
-    super(message);
+    super(ERROR_CODES.meshStart, message);
     this.name = 'MeshStartError';
   }
 }

@@ -3,8 +3,8 @@ import { SCENARIO_ERROR_CODES } from '../scenario/errors.ts';
 import type { MutationSummary } from '../scenario/mutation.ts';
 import type { ScenarioResult } from '../scenario/result.ts';
 
-export const EXIT_CODES = { pass: 0, fail: 1, usage: 2 } as const;
-export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+import { EXIT_CODES } from '../errors.ts';
+export { EXIT_CODES };
 
 const USAGE_ERROR_CODES = new Set<string>([SCENARIO_ERROR_CODES.invalid, SCENARIO_ERROR_CODES.noMatch]);
 
@@ -12,6 +12,7 @@ export interface GateInput {
   scenarios: readonly Pick<ScenarioResult, 'outcome'>[];
   mutation?: Pick<MutationSummary, 'mutants'>;
   aborted?: boolean;
+  reportLeaks?: readonly string[];
 }
 
 /**
@@ -19,8 +20,8 @@ export interface GateInput {
  * interruption, and every mutant killed. An empty run is not a pass.
  */
 export function gatePassed(input: GateInput): boolean {
-  const { scenarios, mutation, aborted = false } = input;
-  if (aborted) return false;
+  const { scenarios, mutation, aborted = false, reportLeaks = [] } = input;
+  if (aborted || reportLeaks.length > 0) return false;
   if (scenarios.some((s) => s.outcome === 'failed' || s.outcome === 'error')) return false;
   if (!scenarios.some((s) => s.outcome === 'passed')) return false;
   if (mutation && mutation.mutants.some((m) => m.survived || m.error !== undefined)) return false;

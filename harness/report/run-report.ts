@@ -33,6 +33,8 @@ export interface RunReport {
   summary: RunSummary;
   scenarios: ScenarioResult[];
   mutation?: MutationSummary;
+  /** Secrets found in the written reports themselves (each a location, never the secret); any fails the run. */
+  reportLeaks: string[];
   exitCode: 0 | 1;
 }
 
@@ -46,6 +48,7 @@ export interface RunReportInput {
   baseline?: LatencyFigures;
   mutation?: MutationSummary;
   aborted?: boolean;
+  reportLeaks?: string[];
   tool?: ToolInfo;
   environment?: Partial<RunReport['environment']>;
 }
@@ -72,7 +75,8 @@ export function buildRunReport(input: RunReportInput): RunReport {
   if (problems.length > 0) throw new TypeError(`buildRunReport: ${problems.join('; ')}`);
 
   const aborted = input.aborted ?? input.scenarios.some((s) => s.aborted === true);
-  const gate = { scenarios: input.scenarios, aborted, ...(input.mutation ? { mutation: input.mutation } : {}) };
+  const reportLeaks = input.reportLeaks ?? [];
+  const gate = { scenarios: input.scenarios, aborted, reportLeaks, ...(input.mutation ? { mutation: input.mutation } : {}) };
   const report: RunReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: input.tool ?? readToolInfo(),
@@ -90,6 +94,7 @@ export function buildRunReport(input: RunReportInput): RunReport {
     baseline: cleanLatency(input.baseline ?? {}),
     summary: summarize(input.scenarios),
     scenarios: input.scenarios,
+    reportLeaks,
     exitCode: exitCodeFor(gate),
   };
   if (input.mutation) report.mutation = input.mutation;

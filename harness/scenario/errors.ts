@@ -1,7 +1,9 @@
+import { ERROR_CODES, MeshgateError } from '../errors.ts';
+
 /** Error registry for the scenario area. Both errors are usage/config errors (exit code 2). */
 export const SCENARIO_ERROR_CODES = {
-  invalid: 'MESHGATE_ERR_SCENARIO_INVALID',
-  noMatch: 'MESHGATE_ERR_SCENARIO_NO_MATCH',
+  invalid: ERROR_CODES.scenarioInvalid,
+  noMatch: ERROR_CODES.scenarioNoMatch,
 } as const;
 
 export interface ScenarioProblem {
@@ -16,23 +18,21 @@ export function formatProblem(problem: ScenarioProblem): string {
   return `${problem.file ? `${problem.file}: ` : ''}${problem.field}: ${problem.message}`;
 }
 
-export class ScenarioValidationError extends Error {
-  readonly code = SCENARIO_ERROR_CODES.invalid;
+export class ScenarioValidationError extends MeshgateError {
   readonly problems: readonly ScenarioProblem[];
   constructor(problems: readonly ScenarioProblem[]) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    super(`invalid scenario catalog (${count}):\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`);
+    super(SCENARIO_ERROR_CODES.invalid, `invalid scenario catalog (${count}):\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`);
     this.name = 'ScenarioValidationError';
     this.problems = problems;
   }
 }
 
 /** A selection (patterns, tags, grep) that names nothing in the catalog. */
-export class ScenarioSelectionError extends Error {
-  readonly code = SCENARIO_ERROR_CODES.noMatch;
+export class ScenarioSelectionError extends MeshgateError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(problems.length === 1 ? problems[0]! : `invalid scenario selection:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(SCENARIO_ERROR_CODES.noMatch, problems.length === 1 ? problems[0]! : `invalid scenario selection:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ScenarioSelectionError';
     this.problems = problems;
   }

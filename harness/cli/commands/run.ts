@@ -7,6 +7,7 @@ import { parseFlags } from '../parse.ts';
 import { UsageError } from '../usage-error.ts';
 import type { Selection } from '../../scenario/select.ts';
 import { DEFAULT_STATE } from '../mesh-record.ts';
+import { EXIT_CODES, exitCodeOf } from '../../errors.ts';
 
 export const runHelp = 'run [SCENARIO or GLOB...] [--tag T] [--grep RE] [--report-dir DIR] [--format json,junit,sarif,md,html] [--mutate] [--attach [--state DIR]]\n                                 boot the mesh (or attach to the one `up` started), run the gate catalog, write reports (exit 0 pass, 1 fail)';
 
@@ -41,7 +42,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
   try {
     scenarios = await selectGate(selectionFrom(positionals, values));
   } catch (err) {
-    if (String((err as { code?: string }).code).startsWith('MESHGATE_ERR_SCENARIO') || err instanceof TypeError) throw new UsageError(`meshgate run: ${(err as Error).message}`);
+    if (exitCodeOf(err) === EXIT_CODES.usage || err instanceof TypeError) throw new UsageError(`meshgate run: ${(err as Error).message}`);
     throw err;
   }
   if (values.state !== undefined && !values.attach) throw new UsageError('meshgate run: --state only goes with --attach (a run without --attach keeps its state under the report folder)');
@@ -74,7 +75,8 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
     if (outcome.report.mutation) io.stdout(`mutation: kill rate ${Math.round(outcome.report.mutation.killRate * 100)}%${outcome.report.mutation.survived.length ? `; survived: ${outcome.report.mutation.survived.join(', ')}` : ''}\n`);
     for (const leak of outcome.reportLeaks) io.stderr(`secret in a report: ${leak}\n`);
     for (const path of outcome.written) io.stdout(`  ${path}\n`);
-    return outcome.exitCode;
+    // An interrupted run is neither a pass nor a failed control: CI can tell them apart.
+    return outcome.report.aborted ? EXIT_CODES.interrupted : outcome.exitCode;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
