@@ -11,7 +11,7 @@ import { x509 } from '../kit/x509.ts';
 import { EC_ALG, generateEcKeys, normaliseSerial } from '../kit/ec-keys.ts';
 import type { Clock } from '../kit/clock.ts';
 import { systemClock } from '../kit/clock.ts';
-import { parseSpiffeId, TRUST_DOMAIN } from '../kit/spiffe.ts';
+import { checkSpiffeId, TRUST_DOMAIN } from '../kit/spiffe.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -34,6 +34,8 @@ export interface IssueRequest {
   dnsNames?: string[];
   ipAddresses?: string[];
   malformed?: MalformedShape;
+  /** An ID of another trust domain is refused unless asked for (the wrong-trust-domain attack). */
+  allowForeignTrustDomain?: boolean;
 }
 
 export interface IssuedSvid {
@@ -145,8 +147,11 @@ export class CertificateAuthority {
   /** Issues an X.509-SVID: one URI SAN, CA=false, critical keyUsage digitalSignature, EKU server+client auth. */
   async issue(request: IssueRequest): Promise<IssuedSvid> {
     const problems: string[] = [];
-    const parsed = parseSpiffeId(request.spiffeId);
-    if (!parsed) problems.push(`spiffeId "${request.spiffeId}" is not a SPIFFE ID`);
+    const checked = checkSpiffeId(request.spiffeId);
+    if (!checked.ok) problems.push(`spiffeId ${JSON.stringify(String(request.spiffeId).slice(0, 200))} ${checked.problem}`);
+    else if (checked.id.trustDomain !== this.trustDomain && request.allowForeignTrustDomain !== true) {
+      problems.push(`spiffeId is in trust domain ${checked.id.trustDomain}, not ${this.trustDomain} (allowForeignTrustDomain to issue it anyway)`);
+    }
     const ttl = request.ttlSeconds ?? this.defaultTtlSeconds;
     if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 90 * 24 * 3600) problems.push(`ttlSeconds ${ttl} is out of range (1 s .. 90 days)`);
     for (const [field, date] of [['notBefore', request.notBefore], ['notAfter', request.notAfter]] as const) {

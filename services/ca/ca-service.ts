@@ -12,7 +12,7 @@ import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { RouteContext, RouteHandler } from '../kit/http/mesh-router.ts';
 import { WorkloadIdentity } from '../kit/identity/workload-identity.ts';
 import { RevocationList } from '../kit/mtls/revocation-list.ts';
-import { spiffeIdFor, isSpiffeId } from '../kit/spiffe.ts';
+import { spiffeIdFor, checkSpiffeId } from '../kit/spiffe.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { CA_ENROL_ROUTES } from '../topology.ts';
@@ -106,10 +106,11 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
       const ttlSeconds = field<number>(body, 'ttlSeconds', 'number', problems, true);
       const notBefore = field<string>(body, 'notBefore', 'string', problems, true);
       const notAfter = field<string>(body, 'notAfter', 'string', problems, true);
+      const allowForeignTrustDomain = field<boolean>(body, 'allowForeignTrustDomain', 'boolean', problems, true);
       const malformed = body.malformed as IssueRequest['malformed'] | undefined;
-      if (spiffeId !== undefined && typeof spiffeId === 'string' && !isSpiffeId(spiffeId)) problems.push('spiffeId must be a SPIFFE ID');
       if (problems.length) throw new BodyError('body_invalid', problems.join('; '));
       const request: IssueRequest = { spiffeId: spiffeId!, ...SERVER_NAMES };
+      if (allowForeignTrustDomain) request.allowForeignTrustDomain = true;
       if (ttlSeconds !== undefined) request.ttlSeconds = ttlSeconds;
       if (notBefore !== undefined) request.notBefore = new Date(notBefore);
       if (notAfter !== undefined) request.notAfter = new Date(notAfter);
@@ -137,8 +138,10 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
     },
     'POST /admin/join-tokens': async (ctx) => {
       const body = await jsonObject(ctx);
-      const spiffeId = body.spiffeId;
-      if (typeof spiffeId !== 'string' || !isSpiffeId(spiffeId)) throw new BodyError('body_invalid', 'spiffeId must be a SPIFFE ID');
+      const checked = checkSpiffeId(body.spiffeId);
+      const spiffeId = String(body.spiffeId);
+      if (!checked.ok) throw new BodyError('body_invalid', `spiffeId ${checked.problem}`);
+      if (checked.id.trustDomain !== authority.trustDomain) throw new BodyError('body_invalid', `spiffeId is in trust domain ${checked.id.trustDomain}, not ${authority.trustDomain}`);
       const ttl = typeof body.ttlSeconds === 'number' ? body.ttlSeconds : 300;
       const token = joinTokens.add(spiffeId, ttl);
       audit(workload.logger, { event: 'admin_action', action: 'join_token', spiffe_id: spiffeId, peer_spiffe_id: ctx.peer!.spiffeId });

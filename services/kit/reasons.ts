@@ -30,6 +30,7 @@ export const TOKEN_REASONS = [
   'token_replayed',
   'token_cert_mismatch',
   'token_too_old',
+  'token_cert_revoked',
   'replay_cache_full',
 ] as const;
 
@@ -41,7 +42,13 @@ export const REQUEST_REASONS = [
   'header_too_large',
   'not_found',
   'method_not_allowed',
+  'header_ambiguous',
   'login_failed',
+  'login_throttled',
+  'rate_limited',
+  'reference_conflict',
+  'sts_unavailable',
+  'ca_unavailable',
   'txn_token_refused',
   'join_token_unknown',
   'join_token_used',

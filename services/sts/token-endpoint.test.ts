@@ -87,6 +87,8 @@ describe('client_credentials', () => {
     ['undeclared edge ledger → payments', form({ grant_type: 'client_credentials', audience: ID('payments') }), ledger, 400, 'invalid_target'],
     ['undeclared edge gateway → ledger', form({ grant_type: 'client_credentials', audience: ID('ledger') }), gateway, 400, 'invalid_target'],
     ['caller from another trust domain', form({ grant_type: 'client_credentials', audience: ID('payments') }), { spiffeId: 'spiffe://evil.test/gateway', certThumbprint: thumbprint() }, 401, 'invalid_client'],
+    ['nested ID ending in gateway → payments', form({ grant_type: 'client_credentials', audience: ID('payments') }), { spiffeId: ID('evil/gateway'), certThumbprint: thumbprint() }, 400, 'invalid_target'],
+    ['nested ID ending in gateway asks for a user token', form({ grant_type: 'password', username: 'alice', password: 'x' }), { spiffeId: ID('evil/gateway'), certThumbprint: thumbprint() }, 400, 'unauthorized_client'],
     ['caller without thumbprint', form({ grant_type: 'client_credentials', audience: ID('payments') }), { spiffeId: ID('gateway'), certThumbprint: '' }, 401, 'invalid_client'],
   ] as const)('%s → %s', async (_name, f, caller, status, error) => {
     const r = await endpoint.handleTokenRequest(f, caller);

@@ -8,7 +8,7 @@
  */
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../kit/clock.ts';
-import { parseSpiffeId, serviceOf, spiffeIdFor, TRUST_DOMAIN } from '../kit/spiffe.ts';
+import { isAllowedCaller, parseSpiffeId, spiffeIdFor, TRUST_DOMAIN } from '../kit/spiffe.ts';
 import { AccessTokenVerifier } from '../kit/tokens/access-token-verifier.ts';
 import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_TXN_TOKEN } from '../kit/tokens/claims.ts';
 import { JwksCache } from '../kit/tokens/jwks-cache.ts';
@@ -255,8 +255,6 @@ export class TokenEndpoint {
   }
 
   #isDeclaredEdge(callerId: string, target: ServiceName): boolean {
-    const service = serviceOf(callerId);
-    if (service === undefined) return false;
-    return TOPOLOGY[target].some((r) => r.token !== 'none' && r.callers.includes(service));
+    return TOPOLOGY[target].some((r) => r.token !== 'none' && isAllowedCaller(r.callers, callerId));
   }
 }

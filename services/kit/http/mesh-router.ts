@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ReasonCode } from '../reasons.ts';
 import type { PeerIdentity } from '../mtls/peer-identity.ts';
-import { serviceOf } from '../spiffe.ts';
+import { isAllowedCaller } from '../spiffe.ts';
 import { matchRoute, type RouteSpec } from '../../topology.ts';
 import { BodyError } from './json-body.ts';
 import { CORRELATION_HEADER, formatCorrelationHeader, parseCorrelationHeader } from '../telemetry/correlation.ts';
@@ -56,8 +56,7 @@ export interface MeshRouterOptions {
 
 
 function callerGuard(ctx: RouteContext): Refusal | undefined {
-  const caller = ctx.peer ? serviceOf(ctx.peer.spiffeId) : undefined;
-  if (caller && ctx.route.callers.includes(caller)) return undefined;
+  if (isAllowedCaller(ctx.route.callers, ctx.peer?.spiffeId)) return undefined;
   return { status: 403, reason: 'spiffe_id_not_allowed', detail: `${ctx.peer?.spiffeId ?? 'anonymous'} may not call ${ctx.route.action}` };
 }
 
