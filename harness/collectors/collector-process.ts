@@ -4,17 +4,23 @@
  * need a receiver that does too) appending every span to the state folder's
  * spans.jsonl, where an attached gate run reads them.
  *
- *   node collector-process.ts <spans.jsonl> <ready-file>
+ *   node collector-process.ts <spans.jsonl> <ready-file> [forwarding file, read once and removed]
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createOtlpReceiver } from './otlp-receiver.ts';
+import { OtlpForwarder, type OtlpForwarding } from './otlp-forwarding.ts';
 
-const [jsonlPath, readyFile] = process.argv.slice(2);
+const [jsonlPath, readyFile, forwarding] = process.argv.slice(2);
 if (!jsonlPath || !readyFile) {
   process.stderr.write('usage: collector-process.ts <spans.jsonl> <ready-file>\n');
   process.exit(2);
 }
-const receiver = createOtlpReceiver({ jsonlPath, maxSpans: 1000 });
+let target: OtlpForwarding | undefined;
+if (forwarding) {
+  target = JSON.parse(readFileSync(forwarding, 'utf8')) as OtlpForwarding;
+  rmSync(forwarding, { force: true });
+}
+const receiver = createOtlpReceiver({ jsonlPath, maxSpans: 1000, ...(target ? { forwardTo: new OtlpForwarder(target) } : {}) });
 await receiver.start();
 writeFileSync(`${readyFile}.tmp`, JSON.stringify({ pid: process.pid, url: receiver.url }));
 renameSync(`${readyFile}.tmp`, readyFile);

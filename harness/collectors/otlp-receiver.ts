@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { decodeOtlpJson } from './otlp-json.ts';
 import { decodeOtlpProtobuf } from './otlp-protobuf.ts';
+import type { OtlpForwarder } from './otlp-forwarding.ts';
 import type { SpanRecord } from './span-record.ts';
 
 export interface OtlpReceiverOptions {
@@ -21,6 +22,8 @@ export interface OtlpReceiverOptions {
   maxSpans?: number;
   /** Port to listen on (default 0: any free port). */
   port?: number;
+  /** Pass every accepted export request on to the user's collector. */
+  forwardTo?: OtlpForwarder;
 }
 
 export interface WaitForOptions {
@@ -35,6 +38,7 @@ export class OtlpReceiver {
   readonly #maxBodyBytes: number;
   readonly #maxSpans: number;
   readonly #port: number;
+  readonly #forward: OtlpForwarder | undefined;
   #server: Server | undefined;
   #url = '';
   #spans: SpanRecord[] = [];
@@ -53,6 +57,7 @@ export class OtlpReceiver {
     this.#maxBodyBytes = maxBodyBytes;
     this.#maxSpans = maxSpans;
     this.#port = port;
+    this.#forward = options.forwardTo;
   }
 
   /** Base endpoint for OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://127.0.0.1:4318 (no trailing slash). */
@@ -96,6 +101,7 @@ export class OtlpReceiver {
   async stop(): Promise<void> {
     const server = this.#server;
     if (!server) return;
+    await this.#forward?.flush();
     this.#server = undefined;
     for (const w of this.#waiters) {
       clearTimeout(w.timer);
@@ -212,6 +218,7 @@ export class OtlpReceiver {
         return this.#reply(res, code, 'application/json', JSON.stringify({ error: code === 413 ? 'body_too_large' : 'body_invalid' }));
       }
       this.#ingest(spans);
+      this.#forward?.forward(Buffer.concat(chunks), type, encoding);
       if (isJson) this.#reply(res, 200, 'application/json', '{}');
       else this.#reply(res, 200, 'application/x-protobuf', new Uint8Array(0));
     });

@@ -27,6 +27,7 @@ export class LocalEngine implements MeshEngine {
   readonly stateDir: string;
   readonly operator: OperatorApi;
   readonly ledger: LedgerView;
+  readonly otlpEndpoint: string | undefined;
   readonly #mesh: LocalMesh;
   readonly #spans: SpanSource;
   #baseline: MeshBaseline;
@@ -36,6 +37,7 @@ export class LocalEngine implements MeshEngine {
     this.#mesh = mesh;
     this.#spans = spans;
     this.stateDir = mesh.paths.root;
+    this.otlpEndpoint = mesh.options.otlpEndpoint;
     this.operator = new OperatorApi(mesh.operator);
     this.ledger = { entriesFor: (reference) => this.operator.ledgerEntries(reference) };
     this.#baseline = { settings: { ...mesh.baselineSettings }, policyVersion };

@@ -60,6 +60,8 @@ export interface MeshEngine {
   readonly stateDir: string;
   readonly operator: OperatorApi;
   readonly ledger: LedgerView;
+  /** Where the workloads export spans (the harness adds its own there); undefined when nowhere. */
+  readonly otlpEndpoint: string | undefined;
 
   /** Every workload that is running now. */
   services(): ServiceEndpoint[];

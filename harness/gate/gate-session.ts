@@ -8,6 +8,7 @@ import { CertificateAuthority } from '../../services/ca/authority.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import type { ServiceName } from '../../services/topology.ts';
 import { createOtlpReceiver, type OtlpReceiver } from '../collectors/otlp-receiver.ts';
+import { OtlpForwarder, type OtlpForwarding } from '../collectors/otlp-forwarding.ts';
 import { Impersonator } from '../actors/impersonator.ts';
 import { samplePayment } from '../actors/payment.ts';
 import { attachEngine } from '../engine/attach-engine.ts';
@@ -27,6 +28,8 @@ export const STEADY_STATE_CONVERGENCE_MS = 6000;
 export interface GateSessionOptions {
   stateDir: string;
   settings?: Partial<Record<ServiceName, Partial<SecuritySettings>>>;
+  /** The user's own collector: every span the receiver accepts is passed on to it. */
+  forwarding?: OtlpForwarding;
 }
 
 export class GateSession {
@@ -42,10 +45,11 @@ export class GateSession {
 
   /** Boots a mesh of local processes for this run, exporting to the run's own receiver. */
   static async start(options: GateSessionOptions): Promise<GateSession> {
-    const receiver = createOtlpReceiver({ jsonlPath: statePaths(options.stateDir).spans });
+    const receiver = createOtlpReceiver({ jsonlPath: statePaths(options.stateDir).spans, ...(options.forwarding ? { forwardTo: new OtlpForwarder(options.forwarding) } : {}) });
     await receiver.start();
     try {
       const meshOptions: Parameters<typeof LocalEngine.start>[0] = { stateDir: options.stateDir, otlpEndpoint: receiver.url };
+      if (options.forwarding) meshOptions.otlpProtocol = options.forwarding.protocol;
       if (options.settings) meshOptions.settings = options.settings;
       return new GateSession(await LocalEngine.start(meshOptions, receiver), receiver);
     } catch (err) {

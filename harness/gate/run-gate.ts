@@ -18,6 +18,8 @@ import type { ServiceName } from '../../services/topology.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { LifecycleJournal } from '../engine/lifecycle-journal.ts';
 import { removeStateSecrets } from '../mesh/state-secrets.ts';
+import type { OtlpForwarding } from '../collectors/otlp-forwarding.ts';
+import { ScenarioSpans } from './scenario-spans.ts';
 import { GateSession } from './gate-session.ts';
 import type { MeshContext } from './mesh-context.ts';
 import { MUTANTS, type MeshMutant } from './mutants.ts';
@@ -32,6 +34,8 @@ export interface GateOptions {
   scenarioDir?: string;
   /** Drive the mesh `meshgate up` runs in this state folder instead of booting one; it stays up. */
   attach?: string;
+  /** Forward every span of the mesh and the gate to the user's collector (a mesh booted for the run). */
+  otlpForwarding?: OtlpForwarding;
   /** Progress hooks handed to the engine for the gate's scenarios (not for mutation runs). */
   progress?: Pick<EngineOptions<MeshContext>, 'onScenarioStart' | 'onPhase' | 'onScenarioEnd'>;
   onMutantEnd?: (id: string, killedBy: string[], survived: boolean, error?: string) => void;
@@ -107,10 +111,11 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
   } else {
     const stateDir = join(options.reportDir, 'state');
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    session = await GateSession.start({ stateDir, ...(options.settings ? { settings: options.settings } : {}) });
+    session = await GateSession.start({ stateDir, ...(options.settings ? { settings: options.settings } : {}), ...(options.otlpForwarding ? { forwarding: options.otlpForwarding } : {}) });
     log(`mesh up in ${Math.round(performance.now() - bootStarted)} ms (state ${stateDir})`);
   }
   const journal = new LifecycleJournal(session.engine.stateDir);
+  const gateSpans = session.engine.otlpEndpoint ? new ScenarioSpans(session.engine.otlpEndpoint, runId, options.otlpForwarding?.protocol) : undefined;
   let results: ScenarioResult[] = [];
   let mutation: MutationSummary | undefined;
   let baseline: Record<string, number> = {};
@@ -121,6 +126,10 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
       ...session.engineOptions(runId, baseline),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.progress ?? {}),
+      onScenarioEnd: (result, position) => {
+        gateSpans?.record(result);
+        options.progress?.onScenarioEnd?.(result, position);
+      },
       lifecycle: (to, scenarioId) => {
         if (to === 'injected') journal.enter({ kind: 'scenario', id: scenarioId });
         journal.move(to);
@@ -136,6 +145,7 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
     for (const change of await session.engine.converge()) log(`restored after the run: ${change}`);
     journal.end();
   } finally {
+    await gateSpans?.close(results.every((r) => r.outcome === 'passed') ? 'pass' : 'fail').catch(() => undefined);
     await session.stop();
     // The run's own state sits beside its report: its keys, tokens and passwords do not outlive it.
     if (!options.attach) removeStateSecrets(session.engine.stateDir);

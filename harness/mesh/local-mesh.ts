@@ -57,6 +57,8 @@ export interface LocalMeshOptions {
   detached?: boolean;
   settings?: Partial<Record<ServiceName, Partial<SecuritySettings>>>;
   otlpEndpoint?: string;
+  /** The export format, matched to the user's collector when spans are forwarded (default http/json). */
+  otlpProtocol?: 'http/json' | 'http/protobuf';
   svidTtlSeconds?: number;
   readyTimeoutMs?: number;
 }
@@ -235,6 +237,7 @@ export class LocalMesh {
       env.MESHGATE_JOIN_TOKEN_FILE = tokenFile;
     }
     if (config.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;
+    if (this.options.otlpProtocol) env.OTEL_EXPORTER_OTLP_PROTOCOL = this.options.otlpProtocol;
     const args = ['--disable-warning=ExperimentalWarning', '--import', TELEMETRY_PRELOAD, entryOf(name)];
     const child = spawn(process.execPath, args, {
       cwd: PACKAGE_ROOT,

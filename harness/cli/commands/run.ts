@@ -7,6 +7,7 @@ import { parseFlags } from '../parse.ts';
 import { UsageError } from '../usage-error.ts';
 import type { Selection } from '../../scenario/select.ts';
 import { DEFAULT_STATE } from '../mesh-record.ts';
+import { otlpForwardingFrom } from '../../collectors/otlp-forwarding.ts';
 import { EXIT_CODES, exitCodeOf } from '../../errors.ts';
 
 export const runHelp = 'run [SCENARIO or GLOB...] [--tag T] [--grep RE] [--report-dir DIR] [--format json,junit,sarif,md,html] [--mutate] [--attach [--state DIR]]\n                                 boot the mesh (or attach to the one `up` started), run the gate catalog, write reports (exit 0 pass, 1 fail)';
@@ -29,7 +30,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
   const { values, positionals } = parseFlags(
     'run',
     argv,
-    { tag: { type: 'string', multiple: true }, grep: { type: 'string' }, 'report-dir': { type: 'string' }, format: { type: 'string', default: REPORT_FORMATS.join(',') }, mutate: { type: 'boolean', default: false }, attach: { type: 'boolean', default: false }, state: { type: 'string' } },
+    { tag: { type: 'string', multiple: true }, grep: { type: 'string' }, 'report-dir': { type: 'string' }, format: { type: 'string', default: REPORT_FORMATS.join(',') }, mutate: { type: 'boolean', default: false }, attach: { type: 'boolean', default: false }, state: { type: 'string' }, 'otlp-endpoint': { type: 'string' } },
     true,
   );
   let formats: ReportFormat[];
@@ -46,6 +47,13 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
     throw err;
   }
   if (values.state !== undefined && !values.attach) throw new UsageError('meshgate run: --state only goes with --attach (a run without --attach keeps its state under the report folder)');
+  let otlpForwarding;
+  try {
+    otlpForwarding = otlpForwardingFrom(values['otlp-endpoint'], process.env);
+  } catch (err) {
+    throw new UsageError(`meshgate run: ${(err as Error).message}`);
+  }
+  if (otlpForwarding && values.attach && values['otlp-endpoint']) throw new UsageError('meshgate run: --otlp-endpoint goes with `meshgate up` when attaching (the attached mesh exports through the collector up started)');
   const reportDir = resolve(values['report-dir'] ?? defaultReportDir());
   const abort = new AbortController();
   let interrupts = 0;
@@ -65,7 +73,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
       reportDir,
       formats,
       mutate: values.mutate!,
-      ...(values.attach ? { attach: resolve(values.state ?? DEFAULT_STATE) } : {}),
+      ...(values.attach ? { attach: resolve(values.state ?? DEFAULT_STATE) } : otlpForwarding ? { otlpForwarding } : {}),
       signal: abort.signal,
       log: (line) => io.stdout(`${line}\n`),
       progress,

@@ -1,6 +1,7 @@
 /**
  * Starts and stops OpenTelemetry tracing for one workload: http and undici
- * instrumentation, W3C trace context, an OTLP/HTTP JSON exporter. Built from
+ * instrumentation, W3C trace context, an OTLP/HTTP exporter (JSON, or protobuf
+ * when asked). Built from
  * the Node tracer provider rather than @opentelemetry/sdk-node, whose import
  * pulls in every metrics, logs and gRPC exporter (≈340 ms per process on a
  * 2-core machine, against ≈120 ms here) that a workload never uses.
@@ -15,7 +16,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createRequire } from 'node:module';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -31,6 +33,8 @@ export interface TelemetryOptions {
   tracesUrl?: string;
   /** Batch export delay; short so a test sees spans quickly. */
   scheduledDelayMillis?: number;
+  /** Wire format of the export (default http/json). */
+  protocol?: 'http/json' | 'http/protobuf';
   /** Also trace GET /healthz and /metrics (off: readiness polls and scrapes would drown the traces). */
   traceOpsRoutes?: boolean;
 }
@@ -82,6 +86,13 @@ export function resolveTracesUrl(endpoint: string | undefined, tracesUrl: string
   return base.toString();
 }
 
+/** The protobuf exporter is loaded only when asked for: most runs export JSON, and every module costs start-up. */
+function traceExporter(url: string, protocol: 'http/json' | 'http/protobuf'): SpanExporter {
+  if (protocol === 'http/json') return new OTLPTraceExporter({ url });
+  const proto = createRequire(import.meta.url)('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+  return new proto.OTLPTraceExporter({ url });
+}
+
 export function startTelemetry(options: TelemetryOptions): TelemetryState {
   if (options === null || typeof options !== 'object') throw new TypeError('startTelemetry: options must be an object');
   if (typeof options.serviceName !== 'string' || options.serviceName.length === 0) throw new TypeError('startTelemetry: serviceName must be a non-empty string');
@@ -95,8 +106,9 @@ export function startTelemetry(options: TelemetryOptions): TelemetryState {
   } catch {
     throw new TypeError(`startTelemetry: endpoint ${JSON.stringify(options.tracesUrl ?? options.endpoint)} is not a URL`);
   }
+  if (options.protocol !== undefined && options.protocol !== 'http/json' && options.protocol !== 'http/protobuf') throw new TypeError(`startTelemetry: protocol must be http/json or http/protobuf (got ${JSON.stringify(options.protocol)})`);
   const spanProcessors: SpanProcessor[] = tracesUrl
-    ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }), { scheduledDelayMillis: options.scheduledDelayMillis ?? 200, maxExportBatchSize: 512 })]
+    ? [new BatchSpanProcessor(traceExporter(tracesUrl, options.protocol ?? 'http/json'), { scheduledDelayMillis: options.scheduledDelayMillis ?? 200, maxExportBatchSize: 512 })]
     : [];
   const traceOps = options.traceOpsRoutes === true;
   const traceOpsFilter = (req: IncomingMessage) => !traceOps && req.method === 'GET' && OPS_PATHS.has((req.url ?? '').split('?')[0]!);
@@ -134,6 +146,7 @@ export function startTelemetryFromEnv(env: NodeJS.ProcessEnv = process.env): Tel
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     tracesUrl: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined,
     scheduledDelayMillis: delay !== undefined && Number.isInteger(delay) && delay > 0 ? delay : undefined,
+    protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/protobuf' ? 'http/protobuf' : undefined,
     traceOpsRoutes: env.MESHGATE_TRACE_OPS === '1',
   });
 }
