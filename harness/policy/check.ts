@@ -9,7 +9,7 @@
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DecisionRequest } from '../../services/pdp/decision-types.ts';
+import type { DecisionRequest } from '../../services/kit/pep/decision-types.ts';
 import { PolicyDirectoryError, PolicyValidationError } from '../../services/pdp/errors.ts';
 import { loadMeshSchema } from '../../services/pdp/mesh-schema.ts';
 import { PdpEngine } from '../../services/pdp/pdp-engine.ts';

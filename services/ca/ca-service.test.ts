@@ -98,7 +98,7 @@ describe('CA service', () => {
 
   test('a workload with token-protected routes refuses to start without a token service', async () => {
     const { startWorkload } = await import('../kit/workload/runtime.ts');
-    await expect(startWorkload({ config: t.config('ledger'), joinToken: t.joinToken('ledger'), handlers: {} })).rejects.toThrow(/no token service/);
+    await expect(startWorkload({ config: t.config('ledger'), joinToken: t.joinToken('ledger'), handlers: () => ({}) })).rejects.toThrow(/no token service/);
   });
 
   test('the CA renews its own SVID through the shared identity, and serves with the new one', async () => {

@@ -62,10 +62,9 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
   const own = await issueOwn();
   const identity = WorkloadIdentity.fromCredentials({ certPem: own.svid.certPem, keyPem: own.keyPem, bundlePem: authority.bundlePem }, { caEnrolUrl: '', caUrl: '', bundlePem: authority.bundlePem, renewer: issueOwn });
 
-  let workload: Workload;
   const svidBody = (svid: Awaited<ReturnType<CertificateAuthority['issue']>>) => ({ ...svid, keyPem: undefined, bundlePem: authority.bundlePem });
 
-  const handlers: Record<string, RouteHandler> = {
+  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /renew': async (ctx) => {
       const body = await jsonObject(ctx);
       if (typeof body.csr !== 'string') throw new BodyError('body_invalid', 'csr must be a PEM string');
@@ -147,9 +146,9 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
       audit(workload.logger, { event: 'admin_action', action: 'join_token', spiffe_id: spiffeId, peer_spiffe_id: ctx.peer!.spiffeId });
       sendJson(ctx.res, 200, { token, spiffeId, expiresInSeconds: ttl });
     },
-  };
+  });
 
-  const enrolHandlers: Record<string, RouteHandler> = {
+  const enrolHandlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /join': async (ctx) => {
       const body = await jsonObject(ctx);
       if (typeof body.token !== 'string' || typeof body.csr !== 'string') throw new BodyError('body_invalid', 'token and csr must be strings');
@@ -165,16 +164,16 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
       audit(workload.logger, { event: 'join_accepted', spiffe_id: svid.spiffeId, serial: svid.serial, peer_addr: ctx.req.socket.remoteAddress });
       sendJson(ctx.res, 200, svidBody(svid));
     },
-    'GET /bundle.pem': handlers['GET /bundle.pem']!,
+    'GET /bundle.pem': handlers(workload)['GET /bundle.pem']!,
     'GET /healthz': ({ res }) => sendJson(res, 200, { status: 'ok', service: 'ca' }),
-  };
+  });
 
-  workload = await startWorkload({
+  const workload = await startWorkload({
     config,
     identity,
     revocation,
     handlers,
-    publicPort: () => ({ routes: CA_ENROL_ROUTES, handlers: enrolHandlers }),
+    publicPort: (w) => ({ routes: CA_ENROL_ROUTES, handlers: enrolHandlers(w) }),
   });
   return { workload, authority, joinTokens, close: () => workload.close() };
 }

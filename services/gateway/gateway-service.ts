@@ -13,7 +13,7 @@ import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_TXN_TOKEN } from '../kit/tokens/cla
 import { tokenRefusal } from '../kit/tokens/refusal.ts';
 import { recordVerification, STS_ID } from '../kit/workload/token-plane.ts';
 import { withTokenVerifySpan } from '../kit/telemetry/spans.ts';
-import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import { startWorkload, type PublicPortSpec, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { GATEWAY_PUBLIC_ROUTES } from '../topology.ts';
 
@@ -23,16 +23,18 @@ async function postForm(workload: Workload, form: Record<string, string>) {
   return workload.call('sts', { path: '/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
 }
 
-export async function startGatewayService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
-  let workload: Workload;
-  let userTokens: AccessTokenVerifier;
+/** The public port: end users log in and pay with the user token, verified here against the token service's keys. */
+function publicPort(workload: Workload): PublicPortSpec {
+  if (!workload.tokenPlane) throw new Error('the gateway verifies user tokens: it needs the token service (peers.sts)');
+  const userTokens = new AccessTokenVerifier({ issuer: STS_ID, audience: workload.spiffeId, jwks: workload.tokenPlane.jwks, certBound: false, clock: workload.clock });
 
+  // Adds facts.user and facts.userToken.
   const userTokenGuard: Guard = async (ctx) => {
     if (ctx.route.token === 'none') return undefined;
     const bearer = readBearer(ctx.req.headers.authorization);
     const result = await withTokenVerifySpan('user', async (span) => {
       const r = bearer.ok ? await userTokens.verify(bearer.token, '') : bearer;
-      recordVerification(workload, ctx, 'user', r, span);
+      recordVerification(workload.metrics, r, span);
       return r;
     });
     if (!result.ok) {
@@ -84,16 +86,11 @@ export async function startGatewayService(config: WorkloadConfig, joinToken: str
       ctx.res.end(upstream.body);
     },
   };
+  return { routes: GATEWAY_PUBLIC_ROUTES, handlers: publicHandlers, guards: [userTokenGuard] };
+}
 
-  const spec: Parameters<typeof startWorkload>[0] = {
-    config,
-    handlers: {},
-    publicPort: (w) => {
-      userTokens = new AccessTokenVerifier({ issuer: STS_ID, audience: w.spiffeId, jwks: w.tokenPlane!.jwks, certBound: false });
-      return { routes: GATEWAY_PUBLIC_ROUTES, handlers: publicHandlers, guards: [userTokenGuard] };
-    },
-  };
+export async function startGatewayService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers: () => ({}), publicPort };
   if (joinToken !== undefined) spec.joinToken = joinToken;
-  workload = await startWorkload(spec);
-  return workload;
+  return startWorkload(spec);
 }

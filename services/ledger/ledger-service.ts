@@ -1,11 +1,12 @@
 /** The ledger workload: books entries (idempotent on reference) and reads them back. */
-import { join } from 'node:path';
 import { readJsonBody, BodyError } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { audit } from '../kit/log/audit.ts';
 import { startWorkload, type Workload, type WorkloadSpec } from '../kit/workload/runtime.ts';
 import { minorUnits } from '../kit/workload/policy-plane.ts';
+import { statePaths } from '../kit/state-layout.ts';
+import { embeddedPdp } from '../pdp/embedded-pdp.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { LedgerStore, type EntryInput } from './ledger-store.ts';
 
@@ -25,14 +26,14 @@ export function validateEntry(body: unknown): { ok: true; value: EntryInput } | 
 }
 
 export async function startLedgerService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
-  const store = new LedgerStore(join(config.stateDir, 'ledger', 'ledger.db'));
-  let workload: Workload;
-  const handlers: Record<string, RouteHandler> = {
+  const store = new LedgerStore(statePaths(config.stateDir).ledgerDb);
+  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /entries': async (ctx) => {
       const checked = validateEntry(await readJsonBody(ctx.req));
       if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));
       const { value } = checked;
-      if (!(await workload.authorize(ctx, { type: 'Entry', id: value.reference, attributes: { amount: minorUnits(value.amount), currency: value.currency, owner: value.owner } }))) return;
+      const refused = await ctx.authorize({ type: 'Entry', id: value.reference, attributes: { amount: minorUnits(value.amount), currency: value.currency, owner: value.owner } });
+      if (refused) return refused;
       const outcome = store.book(checked.value);
       if (outcome.kind === 'conflict') {
         sendError(ctx.res, 409, 'body_invalid', ctx.requestId, { detail: 'reference already booked with other details' });
@@ -50,13 +51,14 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
     'GET /entries/:id': async (ctx) => {
       const entry = store.byId(ctx.params.id ?? '');
       if (!entry) return sendError(ctx.res, 404, 'not_found', ctx.requestId);
-      if (!(await workload.authorize(ctx, { type: 'Entry', id: entry.id, attributes: { amount: minorUnits(entry.amount), currency: entry.currency, owner: entry.owner } }))) return;
+      const refused = await ctx.authorize({ type: 'Entry', id: entry.id, attributes: { amount: minorUnits(entry.amount), currency: entry.currency, owner: entry.owner } });
+      if (refused) return refused;
       sendJson(ctx.res, 200, { ...entry, cardToken: undefined });
     },
-  };
-  const spec: WorkloadSpec = { config, handlers };
+  });
+  const spec: WorkloadSpec = { config, handlers, embeddedPdp };
   if (joinToken !== undefined) spec.joinToken = joinToken;
-  workload = await startWorkload(spec);
+  const workload = await startWorkload(spec);
   workload.onClose(() => store.close());
   return workload;
 }

@@ -2,13 +2,14 @@
  * The payments workload: validates a payment strictly, seals the card number,
  * and books it with the ledger, which only ever sees a token and the last four digits.
  */
-import { join } from 'node:path';
 import { readJsonWithRaw, BodyError } from '../kit/http/json-body.ts';
 import { sendJson, sendError } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { logRequestBody } from '../kit/log/logger.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import { minorUnits } from '../kit/workload/policy-plane.ts';
+import { statePaths } from '../kit/state-layout.ts';
+import { embeddedPdp } from '../pdp/embedded-pdp.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { CardVault } from './card-vault.ts';
 import { validatePaymentRequest } from './payment-request.ts';
@@ -16,17 +17,17 @@ import { validatePaymentRequest } from './payment-request.ts';
 export const PAYMENT_BODY_LIMIT = 8 * 1024;
 
 export async function startPaymentsService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
-  const vault = CardVault.loadOrCreate(join(config.stateDir, 'payments', 'card-key'));
-  let workload: Workload;
-  const handlers: Record<string, RouteHandler> = {
+  const vault = CardVault.loadOrCreate(statePaths(config.stateDir).cardKey);
+  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /payments': async (ctx) => {
       const { value: parsed, raw } = await readJsonWithRaw(ctx.req, PAYMENT_BODY_LIMIT);
       logRequestBody(workload.logger, { route: ctx.route.action, body: parsed, raw, request_id: ctx.requestId });
       const checked = validatePaymentRequest(parsed);
       if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));
       const { value } = checked;
-      const owner = typeof ctx.facts.user === 'string' ? ctx.facts.user : 'anonymous';
-      if (!(await workload.authorize(ctx, { type: 'Payment', id: value.reference, attributes: { amount: minorUnits(value.amount), currency: value.currency, owner } }))) return;
+      const owner = ctx.facts.user ?? 'anonymous';
+      const refused = await ctx.authorize({ type: 'Payment', id: value.reference, attributes: { amount: minorUnits(value.amount), currency: value.currency, owner } });
+      if (refused) return refused;
       const sealed = vault.seal(value.card.number);
       const booked = await workload.callDownstream(ctx, 'ledger', {
         method: 'POST',
@@ -43,9 +44,8 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       const entry = booked.json<Record<string, unknown>>();
       sendJson(ctx.res, booked.status, { paymentId: entry.id, status: 'booked', reference: value.reference, amount: value.amount, currency: value.currency, cardLast4: sealed.last4, owner, replayed: entry.replayed === true });
     },
-  };
-  const spec: Parameters<typeof startWorkload>[0] = { config, handlers };
+  });
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers, embeddedPdp };
   if (joinToken !== undefined) spec.joinToken = joinToken;
-  workload = await startWorkload(spec);
-  return workload;
+  return startWorkload(spec);
 }

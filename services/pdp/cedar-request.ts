@@ -6,7 +6,7 @@
  * request validation, so there is one judge of what the schema allows.
  */
 import type { CedarValueJson, EntityJson, EntityUidJson, SchemaJson, Type } from '@cedar-policy/cedar-wasm/nodejs';
-import type { DecisionRequest, DecisionValue } from './decision-types.ts';
+import type { DecisionRequest, DecisionValue } from '../kit/pep/decision-types.ts';
 
 type Shape = { kind: 'entity'; name: string } | { kind: 'set'; element: Shape } | { kind: 'record'; attributes: Map<string, Shape> } | { kind: 'plain' };
 

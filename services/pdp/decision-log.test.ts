@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildDecisionLogRecord, looksLikeCardNumber, MASK } from './decision-log.ts';
-import type { DecisionRequest, DecisionResponse } from './decision-types.ts';
+import type { DecisionRequest, DecisionResponse } from '../kit/pep/decision-types.ts';
 
 const request: DecisionRequest = {
   principal: 'spiffe://meshgate.test/gateway',

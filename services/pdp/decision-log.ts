@@ -3,7 +3,7 @@
  * decision, joinable to traces by trace_id/span_id and to PEP results by
  * decision_id, with sensitive values masked before the record leaves the PDP.
  */
-import type { DecisionRequest, DecisionResponse, DecisionValue } from './decision-types.ts';
+import type { DecisionRequest, DecisionResponse, DecisionValue } from '../kit/pep/decision-types.ts';
 import { luhnValid } from '../kit/luhn.ts';
 
 export const MASK = '***';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { spiffeIdFor } from '../kit/spiffe.ts';
 import { declaredEdges } from '../topology.ts';
-import type { DecisionRequest, DecisionValue } from './decision-types.ts';
+import type { DecisionRequest, DecisionValue } from '../kit/pep/decision-types.ts';
 import { PdpEngine } from './pdp-engine.ts';
 import { PolicyStore } from './policy-store.ts';
 

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { preparsePolicySet, statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
 import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { RequestShaper } from './cedar-request.ts';
-import type { DecisionRequest, DecisionResponse } from './decision-types.ts';
-import { validateDecisionRequest } from './decision-types.ts';
+import type { DecisionRequest, DecisionResponse } from '../kit/pep/decision-types.ts';
+import { validateDecisionRequest } from '../kit/pep/decision-types.ts';
 import type { CompiledPolicySet } from './policy-compile.ts';
 import { DEMO_USERS, userEntities } from './user-directory.ts';
 

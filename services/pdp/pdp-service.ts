@@ -3,7 +3,6 @@
  * pre-parsed Cedar policy set, OPA-style decision logs with sensitive fields
  * masked, and the operator's policy push and rollback (audited, versioned).
  */
-import { join } from 'node:path';
 import { audit } from '../kit/log/audit.ts';
 import { createLogger } from '../kit/log/logger.ts';
 import { readJsonBody, BodyError } from '../kit/http/json-body.ts';
@@ -11,9 +10,10 @@ import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
+import { statePaths } from '../kit/state-layout.ts';
 import { PACKAGE_POLICY_DIR } from './policy-directory-default.ts';
 import { buildDecisionLogRecord } from './decision-log.ts';
-import { POLICY_VERSION_HEADER, validateDecisionRequest, type DecisionRequest } from './decision-types.ts';
+import { POLICY_VERSION_HEADER, validateDecisionRequest, type DecisionRequest } from '../kit/pep/decision-types.ts';
 import { PdpEngine } from './pdp-engine.ts';
 import { PolicyStore } from './policy-store.ts';
 import { formatProblem } from './policy-problem.ts';
@@ -27,11 +27,10 @@ export interface PdpService {
 export async function startPdpService(config: WorkloadConfig, joinToken: string | undefined, policyDir = PACKAGE_POLICY_DIR): Promise<PdpService> {
   const store = await PolicyStore.fromDirectory(policyDir);
   const engine = new PdpEngine({ policies: store });
-  const decisions = createLogger({ service: 'pdp-decisions', destination: join(config.stateDir, 'logs', 'pdp-decisions.log') });
-  let workload: Workload;
+  const decisions = createLogger({ service: 'pdp-decisions', destination: statePaths(config.stateDir).log('pdp-decisions') });
 
   const versionBody = () => ({ version: store.version, files: store.current().files, history: store.history() });
-  const handlers: Record<string, RouteHandler> = {
+  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /v1/decide': async (ctx) => {
       const body = await readJsonBody(ctx.req, 32 * 1024);
       const problems = validateDecisionRequest(body);
@@ -67,11 +66,11 @@ export async function startPdpService(config: WorkloadConfig, joinToken: string 
       if (!result.accepted) return sendError(ctx.res, 409, 'body_invalid', ctx.requestId, { detail: 'nothing to roll back to' });
       sendJson(ctx.res, 200, { version: result.version, previousVersion: result.previousVersion });
     },
-  };
+  });
 
   const spec: Parameters<typeof startWorkload>[0] = { config, handlers };
   if (joinToken !== undefined) spec.joinToken = joinToken;
-  workload = await startWorkload(spec);
+  const workload = await startWorkload(spec);
   store.onAudit((record) => {
     const { event, ...fields } = record as unknown as { event: string } & Record<string, unknown>;
     audit(workload.logger, { ...fields, event: record.outcome === 'accepted' ? (event === 'policy.rollback' ? 'policy_rolled_back' : 'policy_updated') : 'policy_refused', policy_event: event });

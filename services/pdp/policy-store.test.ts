@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../kit/clock.ts';
 import { spiffeIdFor } from '../kit/spiffe.ts';
-import type { DecisionRequest } from './decision-types.ts';
+import type { DecisionRequest } from '../kit/pep/decision-types.ts';
 import { POLICY_ERROR_CODES, PolicyDirectoryError, PolicyValidationError } from './errors.ts';
 import { PdpEngine } from './pdp-engine.ts';
 import { policySetVersion } from './policy-compile.ts';

@@ -33,9 +33,8 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
   // Any mesh workload may be an audience: the resource server's audience check is the control, and
   // mTLS caller lists already keep a token holder off routes it may not call.
   const endpoint = new TokenEndpoint({ issuer, users, audiencePolicy: 'any-workload' });
-  let workload: Workload;
 
-  const handlers: Record<string, RouteHandler> = {
+  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /token': async (ctx) => {
       const form = await readFormBody(ctx.req, 16 * 1024);
       const answer = await endpoint.handleTokenRequest(form, { spiffeId: ctx.peer!.spiffeId, certThumbprint: ctx.peer!.certThumbprint });
@@ -61,11 +60,11 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
       }
       sendJson(ctx.res, answer.status, answer.body);
     },
-  };
+  });
 
   const spec: Parameters<typeof startWorkload>[0] = { config, handlers };
   if (joinToken !== undefined) spec.joinToken = joinToken;
-  workload = await startWorkload(spec);
+  const workload = await startWorkload(spec);
   const ticker = setInterval(() => {
     void keys.tick().then(({ rotated }) => {
       if (!rotated) return;

@@ -1,21 +1,24 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startWorkload, type Workload } from '../workload/runtime.ts';
+import { startPdpService, type PdpService } from '../../pdp/pdp-service.ts';
 import { startTestCa, type TestCa } from '../../../harness/mesh/in-process-ca.ts';
 
 let t: TestCa;
+let pdp: PdpService;
 let server: Workload;
 let client: Workload;
 
 beforeAll(async () => {
   t = await startTestCa();
   // Two workloads without token-protected routes, so no token service is needed for the rotation itself.
-  server = await startWorkload({ config: t.config('pdp'), joinToken: t.joinToken('pdp'), handlers: {} });
-  client = await startWorkload({ config: t.config('gateway', {}, { pdp: server.server.url }), joinToken: t.joinToken('gateway'), handlers: {} });
+  pdp = await startPdpService(t.config('pdp'), t.joinToken('pdp'));
+  server = pdp.workload;
+  client = await startWorkload({ config: t.config('gateway', {}, { pdp: server.server.url }), joinToken: t.joinToken('gateway'), handlers: () => ({}) });
 });
 
 afterAll(async () => {
   await client?.close();
-  await server?.close();
+  await pdp?.close();
   await t?.close();
 });
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { DecisionRequest, DecisionResponse } from '../../pdp/decision-types.ts';
+import type { DecisionRequest, DecisionResponse } from './decision-types.ts';
 import { PdpEngine } from '../../pdp/pdp-engine.ts';
 import { PolicyStore } from '../../pdp/policy-store.ts';
 import { ManualClock } from '../clock.ts';

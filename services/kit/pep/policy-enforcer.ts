@@ -4,8 +4,8 @@
  * cache when the policy version changes, and fails closed: no answer in time
  * is pdp_unavailable, an unusable answer is pdp_error, both deny.
  */
-import type { DecisionRequest, DecisionResponse } from '../../pdp/decision-types.ts';
-import { validateDecisionResponse } from '../../pdp/decision-types.ts';
+import type { DecisionRequest, DecisionResponse } from './decision-types.ts';
+import { validateDecisionResponse } from './decision-types.ts';
 import { systemClock } from '../clock.ts';
 import type { Clock } from '../clock.ts';
 import type { PolicyReason } from '../reasons.ts';

@@ -1,31 +1,34 @@
 /**
  * The composition root every mesh workload shares: identity, mTLS listener,
- * revocation sync, guarded routes, clients to its peers, logs and metrics.
- * A service supplies only its handlers (and the gateway its public port).
+ * revocation sync, the token and policy planes, guarded routes, clients to its
+ * peers, logs and metrics. A service supplies only its handlers (and the
+ * gateway its public port); the planes get narrow dependencies and hand back
+ * what is composed here: a guard, outbound headers, an authorizer, health.
  */
 import { readFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, type MeshLogger } from '../log/logger.ts';
 import { audit } from '../log/audit.ts';
 import { createMeshMetrics, type MeshMetrics } from '../metrics/mesh-metrics.ts';
 import { WorkloadIdentity } from '../identity/workload-identity.ts';
-import { MeshClient, type MeshRequest, type MeshResponse } from '../mtls/client.ts';
-import type { HandshakeEvent } from '../mtls/handshake-event.ts';
+import { MeshClient, type MeshResponse } from '../mtls/client.ts';
 import type { PeerIdentity } from '../mtls/peer-identity.ts';
 import { RevocationList } from '../mtls/revocation-list.ts';
 import { MtlsServer } from '../mtls/server.ts';
 import { CORRELATION_HEADER } from '../telemetry/correlation.ts';
-import { createMeshRouter, type Guard, type Refusal, type RouteContext, type RouteHandler } from '../http/mesh-router.ts';
-import { sendError, sendJson } from '../http/respond.ts';
-import type { DecisionResource } from '../../pdp/decision-types.ts';
+import { createMeshRouter, type Guard, type RouteContext, type RouteHandler } from '../http/mesh-router.ts';
+import { sendJson } from '../http/respond.ts';
+import type { DecideFn } from '../pep/policy-enforcer.ts';
 import { spiffeIdFor } from '../spiffe.ts';
+import { statePaths } from '../state-layout.ts';
 import { TOPOLOGY, type RouteSpec, type ServiceName } from '../../topology.ts';
 import type { WorkloadConfig } from './config.ts';
 import { CrlSync } from './crl-sync.ts';
-import { recordHandshake, recordRefusal } from './signals.ts';
+import type { PeerCall, PeerRequest } from './peer-call.ts';
+import { createSignals, type Signals } from './signals.ts';
 import { createTokenPlane, type TokenPlane } from './token-plane.ts';
 import { createPolicyPlane, type PolicyPlane } from './policy-plane.ts';
 
@@ -42,10 +45,13 @@ export interface WorkloadSpec {
   identity?: WorkloadIdentity;
   /** The CA keeps its revocation list itself. */
   revocation?: RevocationList;
-  handlers: Record<string, RouteHandler>;
-  /** Guards built once the workload's clients and identity exist (tokens, policy). */
-  guards?: (workload: Workload) => Guard[];
+  /** The handlers of the workload's topology routes, given the workload they serve. */
+  handlers: (workload: Workload) => Record<string, RouteHandler>;
   publicPort?: (workload: Workload) => PublicPortSpec;
+  /** The in-process decision point for the pdpEmbedded setting. */
+  embeddedPdp?: () => Promise<DecideFn>;
+  /** Decides every expiry and schedules every rotation (tests move it). */
+  clock?: Clock;
 }
 
 // token_cert_mismatch too: a request that raced our own SVID rotation carried a token bound to the old certificate.
@@ -68,68 +74,82 @@ export interface ReadyRecord {
   plaintextUrl?: string;
 }
 
+interface WorkloadParts {
+  config: WorkloadConfig;
+  clock: Clock;
+  identity: WorkloadIdentity;
+  revocation: RevocationList;
+  logger: MeshLogger;
+  metrics: MeshMetrics;
+  signals: Signals;
+  client: MeshClient;
+  tokenPlane: TokenPlane | undefined;
+  policyPlane: PolicyPlane | undefined;
+}
+
 export class Workload {
   readonly name: string;
   readonly spiffeId: string;
   readonly config: WorkloadConfig;
+  readonly clock: Clock;
   readonly logger: MeshLogger;
   readonly metrics: MeshMetrics;
   readonly identity: WorkloadIdentity;
   readonly revocation: RevocationList;
   readonly client: MeshClient;
-  server!: MtlsServer;
+  readonly signals: Signals;
+  readonly tokenPlane: TokenPlane | undefined;
+  readonly policyPlane: PolicyPlane | undefined;
+  #server: MtlsServer | undefined;
   publicServer: MtlsServer | undefined;
   plaintextServer: http.Server | undefined;
-  tokenPlane: TokenPlane | undefined;
-  policyPlane: PolicyPlane | undefined;
   #crlSync: CrlSync | undefined;
+  #call: ReturnType<typeof peerCall>;
   #closers: Array<() => Promise<void> | void> = [];
 
-  constructor(config: WorkloadConfig, identity: WorkloadIdentity, revocation: RevocationList) {
-    this.name = config.name;
-    this.config = config;
-    this.spiffeId = spiffeIdFor(config.name);
-    this.identity = identity;
-    this.revocation = revocation;
-    this.logger = createLogger({ service: config.name, destination: join(config.stateDir, 'logs', `${config.name}.log`), logBodies: config.settings.logBodies });
-    this.metrics = createMeshMetrics(config.name);
-    this.metrics.setSvidExpirySource(() => identity.notAfter);
-    this.client = new MeshClient({ credentials: identity.credentials, onHandshake: (e) => recordHandshake(this, e), userAgent: `meshgate-${config.name}`, revocation });
+  constructor(parts: WorkloadParts) {
+    this.name = parts.config.name;
+    this.spiffeId = spiffeIdFor(parts.config.name);
+    this.config = parts.config;
+    this.clock = parts.clock;
+    this.identity = parts.identity;
+    this.revocation = parts.revocation;
+    this.logger = parts.logger;
+    this.metrics = parts.metrics;
+    this.signals = parts.signals;
+    this.client = parts.client;
+    this.tokenPlane = parts.tokenPlane;
+    this.policyPlane = parts.policyPlane;
+    this.#call = peerCall(parts.config, parts.client);
+  }
+
+  /** The mTLS listener; present once the workload has started. */
+  get server(): MtlsServer {
+    if (!this.#server) throw new Error(`${this.name} has not started its mTLS listener`);
+    return this.#server;
+  }
+
+  set server(server: MtlsServer) {
+    this.#server = server;
   }
 
   /** Calls another workload over mTLS, checking that it answers with that workload's SPIFFE ID. */
-  call(peer: ServiceName, req: Omit<MeshRequest, 'url' | 'serverId'> & { path: string }, correlationHeader?: string): Promise<MeshResponse> {
-    const base = this.config.peers[peer];
-    if (!base) throw new TypeError(`${this.name} has no address for peer ${peer}`);
-    const headers = { ...(req.headers ?? {}) };
-    if (correlationHeader) headers[CORRELATION_HEADER] = correlationHeader;
-    return this.client.request({ ...req, headers, url: new URL(req.path, base).href, serverId: spiffeIdFor(peer) });
+  call(peer: ServiceName, req: PeerRequest, correlationHeader?: string): Promise<MeshResponse> {
+    return this.#call(peer, req, correlationHeader);
   }
 
-  /** Per-hop credentials added to downstream calls (access token, transaction token); set by the token plane. */
-  outboundHeaders: (ctx: RouteContext, peer: ServiceName) => Promise<Record<string, string>> = async () => ({});
-
   /** Calls a downstream workload on behalf of an inbound request, carrying its correlation id and tokens. */
-  async callDownstream(ctx: RouteContext, peer: ServiceName, req: Omit<MeshRequest, 'url' | 'serverId'> & { path: string }): Promise<MeshResponse> {
-    const send = async () => this.call(peer, { ...req, headers: { ...(req.headers ?? {}), ...(await this.outboundHeaders(ctx, peer)) } }, ctx.correlationHeader);
+  async callDownstream(ctx: RouteContext, peer: ServiceName, req: PeerRequest): Promise<MeshResponse> {
+    const outbound = async () => (this.tokenPlane ? this.tokenPlane.outboundHeaders(ctx, peer) : {});
+    const send = async () => this.call(peer, { ...req, headers: { ...(req.headers ?? {}), ...(await outbound()) } }, ctx.correlationHeader);
     const res = await send();
     // A cached access token the callee no longer accepts (its key was revoked or rotated out) is dropped and
     // replaced once; the transaction token was not consumed because the access token is checked first.
     if (res.status === 401 && this.tokenPlane && STALE_ACCESS_TOKEN.has(errorCodeOf(res))) {
-      this.tokenPlane.tokens.invalidate(spiffeIdFor(peer));
+      this.tokenPlane.invalidate(peer);
       return send();
     }
     return res;
-  }
-
-  /**
-   * Asks the PDP whether this request may act on the resource. Without a PDP in
-   * the mesh every authorized route is refused (fail closed).
-   */
-  async authorize(ctx: RouteContext, resource: DecisionResource): Promise<boolean> {
-    if (this.policyPlane) return this.policyPlane.authorize(ctx, resource);
-    sendError(ctx.res, 503, 'pdp_unavailable', ctx.requestId);
-    return false;
   }
 
   onClose(fn: () => Promise<void> | void): void {
@@ -151,12 +171,24 @@ export class Workload {
   async close(): Promise<void> {
     this.#crlSync?.stop();
     this.identity.stopAutoRenew();
+    this.tokenPlane?.close();
     for (const fn of this.#closers.reverse()) await fn();
-    await Promise.all([this.server?.close(), this.publicServer?.close(), new Promise<void>((r) => (this.plaintextServer ? this.plaintextServer.close(() => r()) : r()))]);
+    await Promise.all([this.#server?.close(), this.publicServer?.close(), new Promise<void>((r) => (this.plaintextServer ? this.plaintextServer.close(() => r()) : r()))]);
     this.plaintextServer?.closeAllConnections();
     this.client.close();
     this.logger.flush();
   }
+}
+
+/** The one way a workload reaches a peer: by service name, at its configured address, checked against its SPIFFE ID. */
+function peerCall(config: WorkloadConfig, client: MeshClient): (peer: ServiceName, req: PeerRequest, correlationHeader?: string) => Promise<MeshResponse> {
+  return (peer, req, correlationHeader) => {
+    const base = config.peers[peer];
+    if (!base) return Promise.reject(new TypeError(`${config.name} has no address for peer ${peer}`));
+    const headers = { ...(req.headers ?? {}) };
+    if (correlationHeader) headers[CORRELATION_HEADER] = correlationHeader;
+    return client.request({ ...req, headers, url: new URL(req.path, base).href, serverId: spiffeIdFor(peer) });
+  };
 }
 
 function opsHandlers(workload: Workload): Record<string, RouteHandler> {
@@ -168,7 +200,7 @@ function opsHandlers(workload: Workload): Record<string, RouteHandler> {
         spiffeId: workload.spiffeId,
         svidNotAfter: new Date(workload.identity.notAfter).toISOString(),
         crlNumber: workload.revocation.number,
-        ...(workload.tokenPlane ? { jwks: { version: workload.tokenPlane.jwks.version, kids: workload.tokenPlane.jwks.kids(), ...workload.tokenPlane.jwks.stats } } : {}),
+        ...workload.tokenPlane?.health(),
       }),
     // "Rotate now": the operator forces an SVID renewal (the same path as the scheduled one).
     'POST /admin/renew-svid': async ({ req, res }) => {
@@ -190,7 +222,9 @@ function routerFor(workload: Workload, routes: readonly RouteSpec[], handlers: R
     handlers,
     guards,
     enforceCallers,
-    onRefusal: (ctx: RouteContext, refusal: Refusal) => recordRefusal(workload, ctx, refusal),
+    // Without a policy plane the router refuses every authorization (fail closed).
+    ...(workload.policyPlane ? { authorize: workload.policyPlane.authorize } : {}),
+    onRefusal: (ctx, refusal) => workload.signals.refusal(ctx, refusal),
     onRequest: (r) => workload.metrics.observeHttpRequest({ route: r.routePattern === 'unmatched' ? undefined : r.routePattern, method: r.method, status: r.status, durationSeconds: r.durationSeconds }),
     onError: (ctx, err) => workload.logger.error({ request_id: ctx.requestId, route: ctx.route.action, err: (err as Error).message }, 'handler failed'),
   });
@@ -213,70 +247,73 @@ async function readWhenPresent(path: string, timeoutMs: number): Promise<string>
   }
 }
 
-async function untilLoaded(jwks: { refresh(): Promise<void>; size: number }, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await jwks.refresh();
-      if (jwks.size > 0) return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`the token service's JWKS could not be loaded: ${(err as Error).message}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Writes the ready record atomically so the launcher never reads half a file. */
 function writeReady(stateDir: string, record: ReadyRecord): void {
-  const dir = join(stateDir, 'services');
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${record.name}.json.tmp`);
+  const paths = statePaths(stateDir);
+  mkdirSync(paths.services, { recursive: true });
+  const tmp = `${paths.ready(record.name)}.tmp`;
   writeFileSync(tmp, JSON.stringify(record, null, 2));
-  renameSync(tmp, join(dir, `${record.name}.json`));
+  renameSync(tmp, paths.ready(record.name));
+}
+
+/** Builds the workload and its planes from narrow parts; nothing is listening yet. */
+async function composeWorkload(spec: WorkloadSpec, bundlePem: string): Promise<Workload> {
+  const { config } = spec;
+  const clock = spec.clock ?? systemClock;
+  const spiffeId = spiffeIdFor(config.name);
+  const routes = TOPOLOGY[config.name as ServiceName] ?? [];
+  // Fail closed: token-protected routes are never served without a way to verify tokens.
+  if (routes.some((r) => r.token !== 'none') && !config.peers.sts) throw new Error(`${config.name} serves token-protected routes but has no token service (peers.sts) to verify them`);
+  const identity =
+    spec.identity ??
+    (await WorkloadIdentity.enrol(spec.joinToken ?? '', { caEnrolUrl: config.caEnrolUrl, caUrl: config.caUrl, bundlePem, clock }));
+  const revocation = spec.revocation ?? new RevocationList(bundlePem);
+  const logger = createLogger({ service: config.name, destination: statePaths(config.stateDir).log(config.name), logBodies: config.settings.logBodies });
+  const metrics = createMeshMetrics(config.name);
+  metrics.setSvidExpirySource(() => identity.notAfter, clock);
+  const signals = createSignals({ spiffeId, metrics, logger });
+  const client = new MeshClient({ credentials: identity.credentials, onHandshake: signals.handshake, userAgent: `meshgate-${config.name}`, revocation });
+  const call: PeerCall = peerCall(config, client);
+  const { settings } = config;
+  // Every workload that verifies or forwards tokens gets the token plane; the CA and the token service do not.
+  const tokenPlane = config.peers.sts && config.name !== 'ca' && config.name !== 'sts' ? createTokenPlane({ spiffeId, settings, metrics, logger, clock, call }) : undefined;
+  const policyPlaneDeps = { settings, metrics, logger, clock, call, ...(spec.embeddedPdp ? { embedded: spec.embeddedPdp } : {}) };
+  const policyPlane = (config.peers.pdp || settings.pdpEmbedded) && routes.some((r) => r.authorize) ? await createPolicyPlane(policyPlaneDeps) : undefined;
+  return new Workload({ config, clock, identity, revocation, logger, metrics, signals, client, tokenPlane, policyPlane });
 }
 
 export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const { config } = spec;
   const bundlePem = await readWhenPresent(config.bundlePath, START_TIMEOUT_MS);
-  const identity =
-    spec.identity ??
-    (await WorkloadIdentity.enrol(spec.joinToken ?? '', { caEnrolUrl: config.caEnrolUrl, caUrl: config.caUrl, bundlePem }));
-  const revocation = spec.revocation ?? new RevocationList(bundlePem);
-  const workload = new Workload(config, identity, revocation);
+  const workload = await composeWorkload(spec, bundlePem);
+  const { identity, revocation, tokenPlane, signals } = workload;
   audit(workload.logger, { event: 'svid_issued', spiffe_id: identity.spiffeId, serial: identity.serial, not_after: new Date(identity.notAfter).toISOString() });
 
   const routes = TOPOLOGY[config.name as ServiceName] ?? [];
-  const handlers = { ...opsHandlers(workload), ...spec.handlers };
-  // Fail closed: token-protected routes are never served without a way to verify tokens.
-  if (routes.some((r) => r.token !== 'none') && !config.peers.sts) throw new Error(`${config.name} serves token-protected routes but has no token service (peers.sts) to verify them`);
-  // Every workload that verifies or forwards tokens gets the token plane; the CA and the token service do not.
-  if (config.peers.sts && config.name !== 'ca' && config.name !== 'sts') workload.tokenPlane = createTokenPlane(workload);
-  if ((config.peers.pdp || config.settings.pdpEmbedded) && routes.some((r) => r.authorize)) workload.policyPlane = await createPolicyPlane(workload);
-  const guards = [...(workload.tokenPlane ? [workload.tokenPlane.guard] : []), ...(spec.guards?.(workload) ?? [])];
+  const handlers = { ...opsHandlers(workload), ...spec.handlers(workload) };
+  const guards = tokenPlane ? [tokenPlane.guard] : [];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
-  workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: (e: HandshakeEvent) => recordHandshake(workload, e) }, routerFor(workload, routes, handlers, guards, true));
+  workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: signals.handshake }, routerFor(workload, routes, handlers, guards, true));
 
   if (!spec.revocation) await workload.startCrlSync();
   // Ready means able to verify tokens: the token service's keys must be loaded first.
-  if (workload.tokenPlane) await untilLoaded(workload.tokenPlane.jwks, START_TIMEOUT_MS);
+  if (tokenPlane) await tokenPlane.ready(START_TIMEOUT_MS);
   const url = await workload.server.listen(config.port);
   const ready: ReadyRecord = { name: config.name, pid: process.pid, spiffeId: workload.spiffeId, url };
 
   if (spec.publicPort) {
     const pub = spec.publicPort(workload);
-    workload.publicServer = new MtlsServer(
-      { credentials: identity.credentials, peerPolicy, requireClientCert: false, onHandshake: (e) => recordHandshake(workload, e) },
-      routerFor(workload, pub.routes, pub.handlers, pub.guards ?? [], false),
-    );
+    workload.publicServer = new MtlsServer({ credentials: identity.credentials, peerPolicy, requireClientCert: false, onHandshake: signals.handshake }, routerFor(workload, pub.routes, pub.handlers, pub.guards ?? [], false));
     ready.publicUrl = await workload.publicServer.listen(config.publicPort ?? 0);
   }
 
   if (config.settings.plaintextPort) {
     // The misconfiguration: the same routes, no TLS, no peer identity.
     const plain = routerFor(workload, routes, handlers, guards, false);
-    workload.plaintextServer = http.createServer((req, res) => plain(req, res, undefined));
-    await new Promise<void>((r) => workload.plaintextServer!.listen(config.plaintextPort ?? 0, '127.0.0.1', r));
-    ready.plaintextUrl = `http://127.0.0.1:${(workload.plaintextServer.address() as AddressInfo).port}`;
+    const plaintext = http.createServer((req, res) => plain(req, res, undefined));
+    workload.plaintextServer = plaintext;
+    await new Promise<void>((r) => plaintext.listen(config.plaintextPort ?? 0, '127.0.0.1', r));
+    ready.plaintextUrl = `http://127.0.0.1:${(plaintext.address() as AddressInfo).port}`;
     workload.logger.warn({ url: ready.plaintextUrl }, 'plaintext port open');
   }
 
@@ -284,8 +321,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
     workload.server.updateCredentials(credentials);
     workload.publicServer?.updateCredentials(credentials);
     workload.client.updateCredentials(credentials);
-    // Access tokens are bound to the certificate they were requested with.
-    workload.tokenPlane?.tokens.clear();
+    tokenPlane?.onCredentialsRotated();
     workload.metrics.svidRotations.inc();
     audit(workload.logger, { event: 'svid_rotated', spiffe_id: identity.spiffeId, serial: identity.serial, not_after: new Date(identity.notAfter).toISOString() });
   });

@@ -1,43 +1,60 @@
 /** Turns handshakes and refusals into the three signals operators see: audit log, metric, span. */
 import { audit } from '../log/audit.ts';
+import type { MeshLogger } from '../log/logger.ts';
+import type { MeshMetrics } from '../metrics/mesh-metrics.ts';
 import type { HandshakeEvent } from '../mtls/handshake-event.ts';
 import type { Refusal, RouteContext } from '../http/mesh-router.ts';
 import { recordHandshakeSpan, type HandshakeSpanInput } from '../telemetry/spans.ts';
 import { MESHGATE_ATTR } from '../telemetry/attributes.ts';
-import type { Workload } from './runtime.ts';
 
-function handshakeSpan(workload: Workload, e: HandshakeEvent): void {
+export interface SignalSinks {
+  spiffeId: string;
+  metrics: MeshMetrics;
+  logger: MeshLogger;
+}
+
+export interface Signals {
+  handshake(e: HandshakeEvent): void;
+  refusal(ctx: RouteContext, refusal: Refusal): void;
+}
+
+function handshakeSpan(spiffeId: string, e: HandshakeEvent): void {
   const input: HandshakeSpanInput = { role: e.role, established: e.ok, resumed: e.resumed, startTime: e.startTime, endTime: e.endTime, peerAddress: e.remoteAddress };
   if (e.protocol) input.protocol = e.protocol;
   if (e.cipher) input.cipher = e.cipher;
   if (e.reason) input.errorType = e.reason;
   if (e.peer) input.peer = { subject: e.peer.subject, sha256: Buffer.from(e.peer.certThumbprint, 'base64url').toString('hex'), notAfter: e.peer.notAfter };
   const span = recordHandshakeSpan(input);
-  span.setAttribute(MESHGATE_ATTR.localSpiffeId, workload.spiffeId);
+  span.setAttribute(MESHGATE_ATTR.localSpiffeId, spiffeId);
   if (e.spiffeId) span.setAttribute(MESHGATE_ATTR.peerSpiffeId, e.spiffeId);
 }
 
-export function recordHandshake(workload: Workload, e: HandshakeEvent): void {
-  workload.metrics.tlsHandshakeDuration.observe({ role: e.role, result: e.ok ? 'ok' : 'fail', resumed: String(e.resumed) }, e.durationSeconds);
-  handshakeSpan(workload, e);
-  if (e.ok) return;
-  workload.metrics.tlsHandshakeFailures.inc({ reason: e.reason ?? 'tls_handshake_failed' });
-  const event: Parameters<typeof audit>[1] = { event: 'tls_rejected', reason: e.reason ?? 'tls_handshake_failed', peer_addr: e.remoteAddress, detail: e.detail };
-  if (e.spiffeId) event.peer_spiffe_id = e.spiffeId;
-  audit(workload.logger, event);
-}
-
-export function recordRefusal(workload: Workload, ctx: RouteContext, refusal: Refusal): void {
-  const event: Parameters<typeof audit>[1] = {
-    event: refusal.reason.startsWith('token_') || refusal.reason === 'replay_cache_full' ? 'token_rejected' : refusal.reason.startsWith('pdp_') ? 'authz_decision' : 'request_refused',
-    reason: refusal.reason,
-    route: ctx.route.action,
-    status: refusal.status,
-    request_id: ctx.requestId,
-    peer_addr: ctx.req.socket.remoteAddress,
+export function createSignals({ spiffeId, metrics, logger }: SignalSinks): Signals {
+  return {
+    handshake(e) {
+      metrics.tlsHandshakeDuration.observe({ role: e.role, result: e.ok ? 'ok' : 'fail', resumed: String(e.resumed) }, e.durationSeconds);
+      handshakeSpan(spiffeId, e);
+      if (e.ok) return;
+      metrics.tlsHandshakeFailures.inc({ reason: e.reason ?? 'tls_handshake_failed' });
+      const event: Parameters<typeof audit>[1] = { event: 'tls_rejected', reason: e.reason ?? 'tls_handshake_failed', peer_addr: e.remoteAddress, detail: e.detail };
+      if (e.spiffeId) event.peer_spiffe_id = e.spiffeId;
+      audit(logger, event);
+    },
+    // The one place every refused request (caller, token, policy) is written down.
+    refusal(ctx, refusal) {
+      const event: Parameters<typeof audit>[1] = {
+        event: refusal.reason.startsWith('token_') || refusal.reason === 'replay_cache_full' ? 'token_rejected' : refusal.reason.startsWith('pdp_') ? 'authz_decision' : 'request_refused',
+        reason: refusal.reason,
+        route: ctx.route.action,
+        status: refusal.status,
+        request_id: ctx.requestId,
+        peer_addr: ctx.req.socket.remoteAddress,
+        ...refusal.audit,
+      };
+      if (ctx.peer) event.peer_spiffe_id = ctx.peer.spiffeId;
+      if (ctx.correlationId) event.correlation_id = ctx.correlationId;
+      if (refusal.detail) event.detail = refusal.detail;
+      audit(logger, event);
+    },
   };
-  if (ctx.peer) event.peer_spiffe_id = ctx.peer.spiffeId;
-  if (ctx.correlationId) event.correlation_id = ctx.correlationId;
-  if (refusal.detail) event.detail = refusal.detail;
-  audit(workload.logger, event);
 }

@@ -1,10 +1,13 @@
 /**
- * Wires the token plane into a workload: the cached JWKS of the token service,
- * the guard that verifies the per-hop access token (and the transaction token
- * where the route wants one), and the outbound side that attaches both to
+ * The token plane of a workload: the cached JWKS of the token service, the
+ * guard that verifies the per-hop access token (and the transaction token
+ * where the route wants one), and the outbound headers that carry both to
  * downstream calls.
  */
 import { audit } from '../log/audit.ts';
+import type { MeshLogger } from '../log/logger.ts';
+import type { MeshMetrics } from '../metrics/mesh-metrics.ts';
+import type { Clock } from '../clock.ts';
 import type { Guard, RouteContext } from '../http/mesh-router.ts';
 import { AccessTokenCache } from '../tokens/access-token-cache.ts';
 import { AccessTokenVerifier } from '../tokens/access-token-verifier.ts';
@@ -18,40 +21,64 @@ import { TXN_TOKEN_HEADER, TxnTokenVerifier } from '../tokens/txn-token-verifier
 import type { TokenReason } from '../reasons.ts';
 import { spiffeIdFor } from '../spiffe.ts';
 import type { ServiceName } from '../../topology.ts';
-import type { Workload } from './runtime.ts';
+import type { SecuritySettings } from './settings.ts';
+import type { PeerCall } from './peer-call.ts';
 
 export const STS_ID = spiffeIdFor('sts');
 export const JWKS_PATH = '/.well-known/jwks.json';
 
-export interface TokenPlane {
-  jwks: JwksCache;
-  accessVerifier: AccessTokenVerifier;
-  txnVerifier: TxnTokenVerifier;
-  replay: ReplayCache;
-  tokens: AccessTokenCache;
-  guard: Guard;
+export interface TokenPlaneDeps {
+  spiffeId: string;
+  settings: SecuritySettings;
+  metrics: MeshMetrics;
+  logger: MeshLogger;
+  clock: Clock;
+  /** Reaches the token service. */
+  call: PeerCall;
 }
 
-export function createJwksCache(workload: Workload): JwksCache {
-  const jwks = new JwksCache({
+export interface TokenPlane {
+  jwks: JwksCache;
+  guard: Guard;
+  /** The access token for the peer and the request's transaction token, for a downstream call. */
+  outboundHeaders(ctx: RouteContext, peer: ServiceName): Promise<Record<string, string>>;
+  /** Drops the cached access token for a peer that no longer accepts it. */
+  invalidate(peer: ServiceName): void;
+  /** Access tokens are bound to the certificate they were requested with: a new SVID drops them all. */
+  onCredentialsRotated(): void;
+  health(): Record<string, unknown>;
+  /** Resolves once the token service's keys are loaded (bounded). */
+  ready(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/** One verification, seen two ways: counter and span (never the token). */
+export function recordVerification(metrics: MeshMetrics, result: { ok: boolean; reason?: TokenReason; kid?: string }, span: TokenVerifyRecorder): void {
+  metrics.tokenVerifications.inc({ result: result.ok ? 'ok' : 'fail', reason: result.reason ?? 'none' });
+  if (result.kid) span.setKid(result.kid);
+  if (result.ok) span.accept();
+  else span.reject(result.reason ?? 'token_malformed');
+}
+
+function createJwksCache(call: PeerCall, settings: SecuritySettings, clock: Clock): JwksCache {
+  return new JwksCache({
     fetchJwks: async () => {
-      const res = await workload.call('sts', { path: JWKS_PATH, timeoutMs: 3000 });
+      const res = await call('sts', { path: JWKS_PATH, timeoutMs: 3000 });
       if (res.status !== 200) throw new Error(`JWKS fetch answered ${res.status}`);
       return res.json<JwksDocument>();
     },
-    refreshIntervalMs: workload.config.settings.jwksRefreshMs,
-    unknownKidCooldownMs: Math.min(5000, workload.config.settings.jwksRefreshMs),
+    clock,
+    refreshIntervalMs: settings.jwksRefreshMs,
+    unknownKidCooldownMs: Math.min(5000, settings.jwksRefreshMs),
   });
-  jwks.start();
-  workload.onClose(() => jwks.stop());
-  return jwks;
 }
 
 /** Requests client-credentials access tokens for downstream audiences over mTLS. */
-export function createAccessTokenCache(workload: Workload): AccessTokenCache {
+function createAccessTokenCache(call: PeerCall, clock: Clock): AccessTokenCache {
   return new AccessTokenCache({
+    clock,
     requestToken: async (audience) => {
-      const res = await workload.call('sts', {
+      const res = await call('sts', {
         path: '/token',
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -64,40 +91,46 @@ export function createAccessTokenCache(workload: Workload): AccessTokenCache {
   });
 }
 
-/** One verification, seen three ways: counter, span (never the token) and the request's facts. */
-export function recordVerification(workload: Workload, ctx: RouteContext, kind: 'access' | 'txn' | 'user', result: { ok: boolean; reason?: TokenReason; kid?: string }, span: TokenVerifyRecorder): void {
-  workload.metrics.tokenVerifications.inc({ result: result.ok ? 'ok' : 'fail', reason: result.reason ?? 'none' });
-  ctx.facts[`${kind}TokenKid`] = result.kid;
-  if (result.kid) span.setKid(result.kid);
-  if (result.ok) span.accept();
-  else span.reject(result.reason ?? 'token_malformed');
+async function untilLoaded(jwks: JwksCache, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await jwks.refresh();
+      if (jwks.size > 0) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`the token service's JWKS could not be loaded: ${(err as Error).message}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
-export function createTokenPlane(workload: Workload): TokenPlane {
-  const { settings } = workload.config;
-  const jwks = createJwksCache(workload);
+export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, call }: TokenPlaneDeps): TokenPlane {
+  const jwks = createJwksCache(call, settings, clock);
+  jwks.start();
   const accessVerifier = new AccessTokenVerifier({
     issuer: STS_ID,
-    audience: workload.spiffeId,
+    audience: spiffeId,
     jwks,
+    clock,
     checks: { audience: settings.audienceCheck, binding: settings.tokenBinding },
   });
-  const replay = new ReplayCache({ maxEntries: 100_000, enabled: settings.replayCache });
-  workload.metrics.setReplayCacheSource(() => replay.size);
-  const txnVerifier = new TxnTokenVerifier({ issuer: STS_ID, jwks, replay });
-  const tokens = createAccessTokenCache(workload);
+  const replay = new ReplayCache({ maxEntries: 100_000, enabled: settings.replayCache, clock });
+  metrics.setReplayCacheSource(() => replay.size);
+  const txnVerifier = new TxnTokenVerifier({ issuer: STS_ID, jwks, replay, clock });
+  const tokens = createAccessTokenCache(call, clock);
 
   const refuse = (ctx: RouteContext, reason: TokenReason) => {
     const r = tokenRefusal(reason, ctx.requestId);
     return { status: r.status, reason, headers: r.headers };
   };
 
+  // Adds facts.caller (access token) and, on access+txn routes, facts.txn, txnToken and user.
   const guard: Guard = async (ctx) => {
     if (ctx.route.token === 'none') return undefined;
     const access = await withTokenVerifySpan('access', async (span) => {
       const bearer = readBearer(ctx.req.headers.authorization);
       const result = bearer.ok ? await accessVerifier.verify(bearer.token, ctx.peer?.certThumbprint ?? '', connectionTokenCacheFor(ctx.req.socket)) : bearer;
-      recordVerification(workload, ctx, 'access', result, span);
+      recordVerification(metrics, result, span);
       return result;
     });
     if (!access.ok) return refuse(ctx, access.reason);
@@ -107,11 +140,11 @@ export function createTokenPlane(workload: Workload): TokenPlane {
     const raw = typeof header === 'string' ? header : undefined;
     const txn = await withTokenVerifySpan('txn', async (span) => {
       const result = await txnVerifier.verify(raw);
-      recordVerification(workload, ctx, 'txn', result, span);
+      recordVerification(metrics, result, span);
       return result;
     });
     if (!txn.ok) {
-      if (txn.reason === 'token_replayed') audit(workload.logger, { event: 'replay_detected', reason: 'token_replayed', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId, kid: txn.kid });
+      if (txn.reason === 'token_replayed') audit(logger, { event: 'replay_detected', reason: 'token_replayed', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId, kid: txn.kid });
       return refuse(ctx, txn.reason);
     }
     ctx.facts.txnToken = raw;
@@ -120,11 +153,18 @@ export function createTokenPlane(workload: Workload): TokenPlane {
     return undefined;
   };
 
-  workload.outboundHeaders = async (ctx, peer: ServiceName) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${await tokens.get(spiffeIdFor(peer))}` };
-    if (typeof ctx.facts.txnToken === 'string') headers[TXN_TOKEN_HEADER] = ctx.facts.txnToken;
-    return headers;
+  return {
+    jwks,
+    guard,
+    outboundHeaders: async (ctx, peer) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${await tokens.get(spiffeIdFor(peer))}` };
+      if (ctx.facts.txnToken) headers[TXN_TOKEN_HEADER] = ctx.facts.txnToken;
+      return headers;
+    },
+    invalidate: (peer) => tokens.invalidate(spiffeIdFor(peer)),
+    onCredentialsRotated: () => tokens.clear(),
+    health: () => ({ jwks: { version: jwks.version, kids: jwks.kids(), ...jwks.stats } }),
+    ready: (timeoutMs) => untilLoaded(jwks, timeoutMs),
+    close: () => jwks.stop(),
   };
-
-  return { jwks, accessVerifier, txnVerifier, replay, tokens, guard };
 }

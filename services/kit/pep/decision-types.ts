@@ -1,5 +1,5 @@
 /** The PDP's wire types: what a PEP sends to /v1/decide and what it gets back. */
-import { isSpiffeId } from '../kit/spiffe.ts';
+import { isSpiffeId } from '../spiffe.ts';
 
 /** JSON values Cedar can take (no null: Cedar has none). Integers only for Long attributes. */
 /** The PDP answers with its policy set version here, so enforcers drop stale cached decisions. */

@@ -1,0 +1,34 @@
+/**
+ * The run's state folder, the one layout shared by the workloads and the
+ * harness: where keys, logs, databases, ready records and the mesh record live.
+ */
+import { join, resolve } from 'node:path';
+
+export function statePaths(stateDir: string) {
+  const root = resolve(stateDir);
+  const logs = join(root, 'logs');
+  const services = join(root, 'services');
+  return {
+    root,
+    record: join(root, 'mesh.json'),
+    logs,
+    configs: join(root, 'configs'),
+    services,
+    ca: join(root, 'ca'),
+    bundle: join(root, 'ca', 'bundle.pem'),
+    joinTokens: join(root, 'ca', 'join-tokens.json'),
+    operator: join(root, 'operator'),
+    users: join(root, 'sts', 'users.json'),
+    spans: join(root, 'spans.jsonl'),
+    ledgerDb: join(root, 'ledger', 'ledger.db'),
+    cardKey: join(root, 'payments', 'card-key'),
+    /** A workload's (or the PDP's decision log's) JSON lines. */
+    log: (name: string) => join(logs, `${name}.log`),
+    /** What the launcher keeps of a workload's stdout and stderr. */
+    stdioLog: (name: string) => join(logs, `${name}.stdio.log`),
+    /** The record a workload writes once it listens. */
+    ready: (name: string) => join(services, `${name}.json`),
+  };
+}
+
+export type StatePaths = ReturnType<typeof statePaths>;
