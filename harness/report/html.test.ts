@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from './html.ts';
-import { sampleReport } from './test-support/sample-report.ts';
+import { sampleReport } from '../test-support/sample-report.ts';
 
 describe('renderHtml', () => {
   const html = renderHtml(sampleReport());

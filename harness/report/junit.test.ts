@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderJunit } from './junit.ts';
-import { childrenNamed, parseXml } from './test-support/tiny-xml.ts';
-import { HOSTILE, sampleReport } from './test-support/sample-report.ts';
+import { childrenNamed, parseXml } from '../test-support/tiny-xml.ts';
+import { HOSTILE, sampleReport } from '../test-support/sample-report.ts';
 
 describe('renderJunit', () => {
   it('is well-formed XML with one suite per plane plus mutation and the right counts', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from './markdown.ts';
-import { sampleReport, scenarioFixture } from './test-support/sample-report.ts';
+import { sampleReport, scenarioFixture } from '../test-support/sample-report.ts';
 import { buildRunReport } from './run-report.ts';
 
 describe('renderMarkdown', () => {

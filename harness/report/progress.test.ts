@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createProgress, progressMode } from './progress.ts';
-import { scenarioFixture } from './test-support/sample-report.ts';
+import { scenarioFixture } from '../test-support/sample-report.ts';
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScenarioSelectionError, ScenarioValidationError } from '../scenario/errors.ts';
 import { exitCodeFor, exitCodeForError } from './exit-code.ts';
 import { buildRunReport } from './run-report.ts';
-import { scenarioFixture } from './test-support/sample-report.ts';
+import { scenarioFixture } from '../test-support/sample-report.ts';
 
 const base = { runId: 'r1', startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:00:02.5Z', engine: 'local' };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderSarif, SARIF_SCHEMA } from './sarif.ts';
-import { sampleReport } from './test-support/sample-report.ts';
+import { sampleReport } from '../test-support/sample-report.ts';
 
 type Json = any;
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultReportDir, parseReportFormats, writeReports } from './write.ts';
-import { sampleReport } from './test-support/sample-report.ts';
+import { sampleReport } from '../test-support/sample-report.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {

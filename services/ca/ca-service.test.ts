@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { EnrolmentError, WorkloadIdentity } from '../kit/identity/workload-identity.ts';
 import { MeshClient } from '../kit/mtls/client.ts';
 import { spiffeIdFor } from '../kit/spiffe.ts';
-import { startTestCa, type TestCa } from '../../harness/mesh/in-process-ca.ts';
+import { startTestCa, type TestCa } from '../../harness/testbed/in-process-ca.ts';
 
 let t: TestCa;
 let bundlePem: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../kit/clock.ts';
 import { AccessTokenVerifier } from '../kit/tokens/access-token-verifier.ts';
 import { JwksCache } from '../kit/tokens/jwks-cache.ts';
-import { thumbprint } from '../kit/tokens/test-fixtures.ts';
+import { thumbprint } from '../test-support/token-fixtures.ts';
 import { SigningKeys } from './signing-keys.ts';
 import { TokenIssuer } from './token-issuer.ts';
 

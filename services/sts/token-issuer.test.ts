@@ -4,7 +4,7 @@ import { ManualClock } from '../kit/clock.ts';
 import { AccessTokenVerifier } from '../kit/tokens/access-token-verifier.ts';
 import { JwksCache } from '../kit/tokens/jwks-cache.ts';
 import { ReplayCache } from '../kit/tokens/replay-cache.ts';
-import { thumbprint } from '../kit/tokens/test-fixtures.ts';
+import { thumbprint } from '../test-support/token-fixtures.ts';
 import { TxnTokenVerifier } from '../kit/tokens/txn-token-verifier.ts';
 import { SigningKeys } from './signing-keys.ts';
 import { GATEWAY_ID, TokenIssuer } from './token-issuer.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startWorkload, type Workload } from '../workload/runtime.ts';
 import { startPdpService, type PdpService } from '../../pdp/pdp-service.ts';
-import { startTestCa, type TestCa } from '../../../harness/mesh/in-process-ca.ts';
+import { startTestCa, type TestCa } from '../../../harness/testbed/in-process-ca.ts';
 
 let t: TestCa;
 let pdp: PdpService;

@@ -3,7 +3,7 @@ import { ManualClock } from '../clock.ts';
 import { AccessTokenVerifier, type AccessTokenVerifierOptions } from './access-token-verifier.ts';
 import { ConnectionTokenCache, connectionTokenCacheFor } from './connection-token-cache.ts';
 import { JwksCache } from './jwks-cache.ts';
-import { accessClaims, hs256WithPublicKey, ISSUER, JwksSource, makeKey, PAYMENTS, signRaw, thumbprint, txnClaims, unsignedToken, withPayload, type TestKey } from './test-fixtures.ts';
+import { accessClaims, hs256WithPublicKey, ISSUER, JwksSource, makeKey, PAYMENTS, signRaw, thumbprint, txnClaims, unsignedToken, withPayload, type TestKey } from '../../test-support/token-fixtures.ts';
 
 const T0 = Date.UTC(2030, 0, 1);
 const AT = { typ: 'at+jwt' };

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
 import { JwksCache } from './jwks-cache.ts';
-import { JwksSource, makeKey, type TestKey } from './test-fixtures.ts';
+import { JwksSource, makeKey, type TestKey } from '../../test-support/token-fixtures.ts';
 
 let a: TestKey;
 let b: TestKey;

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
 import { JwksCache } from './jwks-cache.ts';
 import { ReplayCache } from './replay-cache.ts';
-import { accessClaims, ISSUER, JwksSource, makeKey, PAYMENTS, signRaw, txnClaims, withPayload, type TestKey } from './test-fixtures.ts';
+import { accessClaims, ISSUER, JwksSource, makeKey, PAYMENTS, signRaw, txnClaims, withPayload, type TestKey } from '../../test-support/token-fixtures.ts';
 import { TxnTokenVerifier } from './txn-token-verifier.ts';
 
 const T0 = Date.UTC(2030, 0, 1);

@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import type { JwksDocument } from './jwks-cache.ts';
+import type { JwksDocument } from '../kit/tokens/jwks-cache.ts';
 
 export const ISSUER = 'spiffe://meshgate.test/sts';
 export const PAYMENTS = 'spiffe://meshgate.test/payments';

@@ -1,7 +1,7 @@
 /** Report fixtures for renderer tests, with hostile text where text can be hostile. */
-import type { ScenarioResult } from '../../scenario/result.ts';
-import type { MutationSummary } from '../../scenario/mutation.ts';
-import { buildRunReport, type RunReport } from '../run-report.ts';
+import type { ScenarioResult } from '../scenario/result.ts';
+import type { MutationSummary } from '../scenario/mutation.ts';
+import { buildRunReport, type RunReport } from '../report/run-report.ts';
 
 export const HOSTILE = `<script>alert("x")</script> & 'q' | *b* ]]> \u0001`;
 

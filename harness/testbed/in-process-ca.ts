@@ -1,7 +1,7 @@
 /**
  * Starts real mesh parts inside the test process: the CA service on loopback
  * ports and workloads enrolled with real join tokens. Each call gets its own
- * temporary state folder.
+ * temporary state folder. Shared by tests and benchmarks (a testbed, not production code).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { startCaService, type CaService } from '../../services/ca/ca-service.ts'
 import { resolveSettings, type SecuritySettings } from '../../services/kit/workload/settings.ts';
 import type { WorkloadConfig } from '../../services/kit/workload/config.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
-import { freePorts } from './free-port.ts';
+import { freePorts } from '../mesh/free-port.ts';
 
 export interface TestCa {
   ca: CaService;
