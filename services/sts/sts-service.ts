@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { audit } from '../kit/log/audit.ts';
 import { readFormBody, readJsonBody, BodyError } from '../kit/http/json-body.ts';
-import { sendJson } from '../kit/http/respond.ts';
+import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
@@ -30,13 +30,18 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
   const users = await UserDirectory.create();
   mkdirSync(join(config.stateDir, 'sts'), { recursive: true, mode: 0o700 });
   await users.writeCredentialsFile(join(config.stateDir, 'sts', 'users.json'));
-  // Any mesh workload may be an audience: the resource server's audience check is the control, and
-  // mTLS caller lists already keep a token holder off routes it may not call.
-  const endpoint = new TokenEndpoint({ issuer, users, audiencePolicy: 'any-workload' });
+  // Least privilege: an access token exists only for an edge the topology declares ('any-workload' is the mutant).
+  const endpoint = new TokenEndpoint({ issuer, users, audiencePolicy: config.settings.widenTokenAudiences ? 'any-workload' : 'declared-edges' });
 
   const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /token': async (ctx) => {
       const form = await readFormBody(ctx.req, 16 * 1024);
+      // No token is ever bound to a certificate the CRL names, even on a connection that raced the revocation.
+      if (config.settings.checkRevocation && workload.revocation.isRevoked(ctx.peer!.serial)) {
+        audit(workload.logger, { event: 'token_refused', reason: 'token_cert_revoked', request_id: ctx.requestId, peer_spiffe_id: ctx.peer!.spiffeId, serial: ctx.peer!.serial });
+        sendError(ctx.res, 401, 'token_cert_revoked', ctx.requestId);
+        return;
+      }
       const answer = await endpoint.handleTokenRequest(form, { spiffeId: ctx.peer!.spiffeId, certThumbprint: ctx.peer!.certThumbprint });
       const { event, ...fields } = answer.audit;
       audit(workload.logger, { event, ...fields, request_id: ctx.requestId, peer_spiffe_id: ctx.peer!.spiffeId, correlation_id: ctx.correlationId });

@@ -24,6 +24,9 @@ export const AUDIT_EVENTS = [
   'policy_updated',
   'policy_rolled_back',
   'replay_detected',
+  'connection_closed',
+  'login_throttled',
+  'rate_limited',
 ] as const;
 
 export type KnownAuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -45,7 +48,7 @@ export interface AuditEvent {
 
 const EVENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 /** Events that record a refusal are logged at warn so they stand out. */
-const WARN_EVENTS = new Set<string>(['tls_rejected', 'token_rejected', 'join_refused', 'replay_detected']);
+const WARN_EVENTS = new Set<string>(['tls_rejected', 'token_rejected', 'join_refused', 'replay_detected', 'connection_closed', 'login_throttled', 'rate_limited']);
 
 export function audit(logger: Logger, event: AuditEvent): void {
   if (logger === null || typeof logger !== 'object' || typeof logger.info !== 'function') throw new TypeError('audit: logger must be a pino logger');

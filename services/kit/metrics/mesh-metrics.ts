@@ -58,6 +58,12 @@ export interface MeshMetrics {
   service: string;
   tlsHandshakeDuration: Histogram<'role' | 'result' | 'resumed'>;
   tlsHandshakeFailures: Counter<'reason'>;
+  /** Open connections closed because the peer's certificate was revoked or expired. */
+  tlsConnectionsClosed: Counter<'role' | 'reason'>;
+  /** Logins refused by the brute-force throttle, by the limit that tripped (user or client). */
+  loginThrottled: Counter<'scope'>;
+  /** Requests refused by a per-caller rate limit, by route pattern. */
+  rateLimited: Counter<'route'>;
   tokenVerifications: Counter<'result' | 'reason'>;
   authzDecisions: Counter<'decision' | 'reason'>;
   pdpRequestDuration: Histogram<'result'>;
@@ -117,6 +123,24 @@ export function createMeshMetrics(service: string, options: CreateMeshMetricsOpt
     name: 'meshgate_tls_handshake_failures_total',
     help: 'TLS handshakes or peer identity checks that failed, by reason code.',
     labelNames: ['reason'] as const,
+    registers,
+  });
+  const tlsConnectionsClosed = new Counter({
+    name: 'meshgate_tls_connections_closed_total',
+    help: 'Open TLS connections closed because the peer certificate was revoked or expired, by role and reason code.',
+    labelNames: ['role', 'reason'] as const,
+    registers,
+  });
+  const loginThrottled = new Counter({
+    name: 'meshgate_login_throttled_total',
+    help: 'Logins refused by the brute-force throttle, by the limit that tripped (user or client).',
+    labelNames: ['scope'] as const,
+    registers,
+  });
+  const rateLimited = new Counter({
+    name: 'meshgate_rate_limited_total',
+    help: 'Requests refused by a per-caller rate limit, by route pattern.',
+    labelNames: ['route'] as const,
     registers,
   });
   const tokenVerifications = new Counter({
@@ -192,6 +216,9 @@ export function createMeshMetrics(service: string, options: CreateMeshMetricsOpt
     service,
     tlsHandshakeDuration,
     tlsHandshakeFailures,
+    tlsConnectionsClosed,
+    loginThrottled,
+    rateLimited,
     tokenVerifications,
     authzDecisions,
     pdpRequestDuration,

@@ -9,7 +9,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { assertCredentials, type TlsCredentials } from './credentials.ts';
+import type { ConnectionClosedEvent } from './connection-closed-event.ts';
 import type { HandshakeEvent } from './handshake-event.ts';
+import { PeerWatch, type WatchedPeer } from './peer-watch.ts';
 import { checkSvidShape } from './peer-identity.ts';
 import type { RevocationList } from './revocation-list.ts';
 import { TRUST_DOMAIN } from '../spiffe.ts';
@@ -40,6 +42,8 @@ export interface MeshClientOptions {
   userAgent?: string;
   /** Refuses servers whose certificate is on the CRL (revocation is checked on both ends). */
   revocation?: RevocationList;
+  /** A pooled connection closed because the server's certificate was revoked or expired. */
+  onConnectionClosed?: (event: ConnectionClosedEvent) => void;
 }
 
 /** The agents of one set of credentials, one per expected server identity. */
@@ -73,10 +77,16 @@ export class MeshClient {
   #current: Generation;
   #options: MeshClientOptions;
   #closed = false;
+  readonly #watch: PeerWatch;
+  /** Server certificates each agent authenticated; its cached TLS sessions resume on them. */
+  readonly #agentPeers = new WeakMap<https.Agent, WatchedPeer[]>();
+  readonly #unsubscribe: (() => void) | undefined;
 
   constructor(options: MeshClientOptions) {
     assertCredentials(options.credentials);
     this.#options = options;
+    this.#watch = new PeerWatch({ role: 'client', revocation: options.revocation, onClosed: options.onConnectionClosed });
+    this.#unsubscribe = options.revocation?.onUpdate(() => this.#dropRevokedAgents());
     this.#current = { credentials: options.credentials, agents: new Map(), inFlight: 0, retired: false };
   }
 
@@ -85,7 +95,6 @@ export class MeshClient {
     const key = serverId ?? '';
     let agent = generation.agents.get(key);
     if (agent) return agent;
-    const trustDomain = this.#options.trustDomain ?? TRUST_DOMAIN;
     const c = generation.credentials;
     agent = new https.Agent({
       keepAlive: true,
@@ -95,16 +104,28 @@ export class MeshClient {
       key: c.keyPem,
       cert: c.certPem,
       ca: c.bundlePem,
-      checkServerIdentity: (_host: string, cert: PeerCertificate) => {
-        const shape = checkSvidShape(new X509Certificate(cert.raw), trustDomain);
-        if (!shape.ok) return new MeshClientError('svid_invalid', `server certificate is not a valid SVID: ${shape.detail}`);
-        if (serverId && shape.spiffeId !== serverId) return new MeshClientError('spiffe_id_not_allowed', `server is ${shape.spiffeId}, expected ${serverId}`);
-        if (this.#options.revocation?.isRevoked(cert.serialNumber)) return new MeshClientError('cert_revoked', `server certificate ${cert.serialNumber} is revoked`);
-        return undefined;
-      },
+      checkServerIdentity: (_host: string, cert: PeerCertificate) => this.#serverProblem(new X509Certificate(cert.raw), serverId),
     });
     generation.agents.set(key, agent);
     return agent;
+  }
+
+  /** Why the server on this certificate is not the one we meant to call, if it is not. */
+  #serverProblem(cert: X509Certificate, serverId: string | undefined): MeshClientError | undefined {
+    const shape = checkSvidShape(cert, this.#options.trustDomain ?? TRUST_DOMAIN);
+    if (!shape.ok) return new MeshClientError('svid_invalid', `server certificate is not a valid SVID: ${shape.detail}`);
+    if (serverId && shape.spiffeId !== serverId) return new MeshClientError('spiffe_id_not_allowed', `server is ${shape.spiffeId}, expected ${serverId}`);
+    if (this.#options.revocation?.isRevoked(cert.serialNumber)) return new MeshClientError('cert_revoked', `server certificate ${cert.serialNumber} is revoked`);
+    return undefined;
+  }
+
+  /** A resumed TLS session skips certificate checks, so an agent that met a now-revoked server certificate goes with its sessions. */
+  #dropRevokedAgents(): void {
+    for (const [key, agent] of this.#current.agents) {
+      if (!this.#agentPeers.get(agent)?.some((p) => this.#options.revocation!.isRevoked(p.serial))) continue;
+      agent.destroy();
+      this.#current.agents.delete(key);
+    }
   }
 
   #destroy(generation: Generation): void {
@@ -170,6 +191,13 @@ export class MeshClient {
         const tls = socket as TLSSocket;
         if ((request as unknown as { reusedSocket?: boolean }).reusedSocket) return;
         tls.once('secureConnect', () => {
+          const cert = tls.getPeerX509Certificate();
+          const seen = this.#agentPeers.get(agent) ?? [];
+          const spiffeId = cert ? checkSvidShape(cert, this.#options.trustDomain ?? TRUST_DOMAIN).spiffeId : undefined;
+          // A resumed session shows no certificate: it rests on the one this agent authenticated before.
+          const peer = cert && spiffeId ? { spiffeId, serial: cert.serialNumber, notAfterMs: Date.parse(cert.validTo) } : seen.at(-1);
+          if (cert && peer) this.#agentPeers.set(agent, [...seen.filter((p) => p.serial !== peer.serial), peer].slice(-8));
+          if (peer) this.#watch.watch(tls, peer);
           const endTime = performance.timeOrigin + performance.now();
           const event: HandshakeEvent = {
             role: 'client',
@@ -198,8 +226,15 @@ export class MeshClient {
     });
   }
 
+  /** Pooled connections whose server certificate is being watched. */
+  get openConnections(): number {
+    return this.#watch.size;
+  }
+
   close(): void {
     this.#closed = true;
+    this.#watch.stop();
+    this.#unsubscribe?.();
     this.#destroy(this.#current);
   }
 }

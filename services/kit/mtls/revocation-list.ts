@@ -10,6 +10,7 @@ export class RevocationList {
   readonly #issuerKeys: x509.PublicKey[];
   #thisUpdate = 0;
   #number = 0;
+  #listeners = new Set<() => void>();
 
   constructor(bundlePem: string) {
     this.#issuerKeys = RevocationList.#keysOf(bundlePem);
@@ -42,7 +43,15 @@ export class RevocationList {
     this.#thisUpdate = thisUpdate;
     if (number !== undefined) this.#number = number;
     this.#revoked = new Set(crl.entries.map((e) => normaliseSerial(e.serialNumber)));
+    // Synchronously with the swap: no request can slip in between the new list and the closures it causes.
+    for (const listener of this.#listeners) listener();
     return true;
+  }
+
+  /** Calls `listener` after every installed CRL; returns the unsubscribe function. */
+  onUpdate(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   get number(): number {

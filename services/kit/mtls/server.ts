@@ -9,10 +9,15 @@ import type { Socket, AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { TlsReason } from '../reasons.ts';
 import { assertCredentials, type TlsCredentials } from './credentials.ts';
+import type { ConnectionClosedEvent } from './connection-closed-event.ts';
 import type { HandshakeEvent } from './handshake-event.ts';
 import { checkPeer, type PeerIdentity, type PeerPolicy } from './peer-identity.ts';
+import { PeerWatch } from './peer-watch.ts';
 
 export const MAX_HEADER_BYTES = 16 * 1024;
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node enforces headersTimeout (30 s by default, which would let a slow client hold a socket that long). */
+export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
 export interface MtlsServerOptions {
   credentials: TlsCredentials;
@@ -20,6 +25,10 @@ export interface MtlsServerOptions {
   /** false for ports where clients have no SVID yet (enrolment) or are end users (the gateway's public port). */
   requireClientCert?: boolean;
   onHandshake?: (event: HandshakeEvent) => void;
+  /** A connection closed because its peer's certificate was revoked or expired. */
+  onConnectionClosed?: (event: ConnectionClosedEvent) => void;
+  /** Time a client has to send its request headers. */
+  headersTimeoutMs?: number;
 }
 
 export type MtlsRequestHandler = (req: IncomingMessage, res: ServerResponse, peer: PeerIdentity | undefined) => void;
@@ -36,10 +45,13 @@ export class MtlsServer {
   #peers = new WeakMap<TLSSocket, PeerIdentity>();
   #acceptedAt = new Map<string, number>();
   #options: MtlsServerOptions;
+  readonly #watch: PeerWatch;
 
   constructor(options: MtlsServerOptions, handler: MtlsRequestHandler) {
     assertCredentials(options.credentials);
     this.#options = options;
+    const { revocation, checkRevocation, acceptExpired } = options.peerPolicy;
+    this.#watch = new PeerWatch({ role: 'server', revocation, checkRevocation, acceptExpired, onClosed: options.onConnectionClosed });
     const requireClientCert = options.requireClientCert !== false;
     this.server = https.createServer(
       {
@@ -51,7 +63,9 @@ export class MtlsServer {
         maxHeaderSize: MAX_HEADER_BYTES,
         keepAliveTimeout: 5_000,
         requestTimeout: 30_000,
-        headersTimeout: 10_000,
+        headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+        connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+        handshakeTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
       },
       (req, res) => {
         const socket = req.socket as TLSSocket;
@@ -88,6 +102,7 @@ export class MtlsServer {
     const check = checkPeer(socket, this.#options.peerPolicy);
     if (check.ok) {
       this.#peers.set(socket, check.peer);
+      this.#watch.watch(socket, { spiffeId: check.peer.spiffeId, serial: check.peer.serial, notAfterMs: Date.parse(check.peer.notAfter) });
       this.#report(socket, { ok: true, peer: check.peer, spiffeId: check.peer.spiffeId });
       return;
     }
@@ -147,7 +162,13 @@ export class MtlsServer {
     return `https://localhost:${this.port}`;
   }
 
+  /** Authenticated connections currently open. */
+  get openConnections(): number {
+    return this.#watch.size;
+  }
+
   async close(): Promise<void> {
+    this.#watch.stop();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

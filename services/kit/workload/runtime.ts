@@ -272,11 +272,11 @@ async function composeWorkload(spec: WorkloadSpec, bundlePem: string): Promise<W
   const metrics = createMeshMetrics(config.name);
   metrics.setSvidExpirySource(() => identity.notAfter, clock);
   const signals = createSignals({ spiffeId, metrics, logger });
-  const client = new MeshClient({ credentials: identity.credentials, onHandshake: signals.handshake, userAgent: `meshgate-${config.name}`, revocation });
+  const client = new MeshClient({ credentials: identity.credentials, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed, userAgent: `meshgate-${config.name}`, revocation });
   const call: PeerCall = peerCall(config, client);
   const { settings } = config;
   // Every workload that verifies or forwards tokens gets the token plane; the CA and the token service do not.
-  const tokenPlane = config.peers.sts && config.name !== 'ca' && config.name !== 'sts' ? createTokenPlane({ spiffeId, settings, metrics, logger, clock, call }) : undefined;
+  const tokenPlane = config.peers.sts && config.name !== 'ca' && config.name !== 'sts' ? createTokenPlane({ spiffeId, settings, metrics, logger, clock, call, revocation }) : undefined;
   const policyPlaneDeps = { settings, metrics, logger, clock, call, ...(spec.embeddedPdp ? { embedded: spec.embeddedPdp } : {}) };
   const policyPlane = (config.peers.pdp || settings.pdpEmbedded) && routes.some((r) => r.authorize) ? await createPolicyPlane(policyPlaneDeps) : undefined;
   return new Workload({ config, clock, identity, revocation, logger, metrics, signals, client, tokenPlane, policyPlane });
@@ -293,7 +293,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const handlers = { ...opsHandlers(workload), ...spec.handlers(workload) };
   const guards = tokenPlane ? [tokenPlane.guard] : [];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
-  workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: signals.handshake }, routerFor(workload, routes, handlers, guards, true));
+  workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed }, routerFor(workload, routes, handlers, guards, true));
 
   if (!spec.revocation) await workload.startCrlSync();
   // Ready means able to verify tokens: the token service's keys must be loaded first.

@@ -29,6 +29,8 @@ export interface SecuritySettings {
   crlRefreshMs: number;
   /** Lifetime of access tokens issued by the token service. */
   accessTokenTtlSeconds: number;
+  /** The token service issues access tokens for any mesh workload, not only the topology's declared edges (unsafe). */
+  widenTokenAudiences: boolean;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -46,6 +48,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   jwksRefreshMs: 2000,
   crlRefreshMs: 2000,
   accessTokenTtlSeconds: 60,
+  widenTokenAudiences: false,
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */

@@ -2,7 +2,9 @@
 import { audit } from '../log/audit.ts';
 import type { MeshLogger } from '../log/logger.ts';
 import type { MeshMetrics } from '../metrics/mesh-metrics.ts';
+import type { ConnectionClosedEvent } from '../mtls/connection-closed-event.ts';
 import type { HandshakeEvent } from '../mtls/handshake-event.ts';
+import { recordConnectionClosedSpan } from '../telemetry/connection-closed-span.ts';
 import type { Refusal, RouteContext } from '../http/mesh-router.ts';
 import { recordHandshakeSpan, type HandshakeSpanInput } from '../telemetry/spans.ts';
 import { MESHGATE_ATTR } from '../telemetry/attributes.ts';
@@ -15,6 +17,7 @@ export interface SignalSinks {
 
 export interface Signals {
   handshake(e: HandshakeEvent): void;
+  connectionClosed(e: ConnectionClosedEvent): void;
   refusal(ctx: RouteContext, refusal: Refusal): void;
 }
 
@@ -39,6 +42,11 @@ export function createSignals({ spiffeId, metrics, logger }: SignalSinks): Signa
       const event: Parameters<typeof audit>[1] = { event: 'tls_rejected', reason: e.reason ?? 'tls_handshake_failed', peer_addr: e.remoteAddress, detail: e.detail };
       if (e.spiffeId) event.peer_spiffe_id = e.spiffeId;
       audit(logger, event);
+    },
+    connectionClosed(e) {
+      metrics.tlsConnectionsClosed.inc({ role: e.role, reason: e.reason });
+      recordConnectionClosedSpan(spiffeId, e);
+      audit(logger, { event: 'connection_closed', reason: e.reason, role: e.role, peer_spiffe_id: e.spiffeId, serial: e.serial, peer_addr: e.remoteAddress, connection_age_ms: e.closedAt - e.openedAt });
     },
     // The one place every refused request (caller, token, policy) is written down.
     refusal(ctx, refusal) {

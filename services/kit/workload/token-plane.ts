@@ -23,6 +23,7 @@ import { spiffeIdFor } from '../spiffe.ts';
 import type { ServiceName } from '../../topology.ts';
 import type { SecuritySettings } from './settings.ts';
 import type { PeerCall } from './peer-call.ts';
+import type { RevocationList } from '../mtls/revocation-list.ts';
 
 export const STS_ID = spiffeIdFor('sts');
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -35,6 +36,8 @@ export interface TokenPlaneDeps {
   clock: Clock;
   /** Reaches the token service. */
   call: PeerCall;
+  /** A token bound to a revoked certificate is refused even on a connection that raced the CRL. */
+  revocation?: RevocationList;
 }
 
 export interface TokenPlane {
@@ -104,7 +107,7 @@ async function untilLoaded(jwks: JwksCache, timeoutMs: number): Promise<void> {
   }
 }
 
-export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, call }: TokenPlaneDeps): TokenPlane {
+export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, call, revocation }: TokenPlaneDeps): TokenPlane {
   const jwks = createJwksCache(call, settings, clock);
   jwks.start();
   const accessVerifier = new AccessTokenVerifier({
@@ -127,6 +130,7 @@ export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, c
   // Adds facts.caller (access token) and, on access+txn routes, facts.txn, txnToken and user.
   const guard: Guard = async (ctx) => {
     if (ctx.route.token === 'none') return undefined;
+    if (settings.checkRevocation && ctx.peer && revocation?.isRevoked(ctx.peer.serial)) return refuse(ctx, 'token_cert_revoked');
     const access = await withTokenVerifySpan('access', async (span) => {
       const bearer = readBearer(ctx.req.headers.authorization);
       const result = bearer.ok ? await accessVerifier.verify(bearer.token, ctx.peer?.certThumbprint ?? '', connectionTokenCacheFor(ctx.req.socket)) : bearer;
