@@ -4,6 +4,7 @@ import { downCommand, downHelp } from './commands/down.ts';
 import { listCommand, listHelp } from './commands/list.ts';
 import { policyCommand, policyHelp } from './commands/policy.ts';
 import { runCommand, runHelp } from './commands/run.ts';
+import { soakCommand, soakHelp } from './commands/soak.ts';
 import { statusCommand, statusHelp } from './commands/status.ts';
 import { upCommand, upHelp } from './commands/up.ts';
 import { processIo, type CommandIo } from './io.ts';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   status: { run: statusCommand, help: statusHelp },
   ca: { run: caCommand, help: caHelp },
   policy: { run: policyCommand, help: policyHelp },
+  soak: { run: soakCommand, help: soakHelp },
 };
 
 export function usage(): string {

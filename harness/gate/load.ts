@@ -1,7 +1,10 @@
 /**
  * Legitimate load while something changes underneath: end-user payments from
- * a fixed number of concurrent clients, bounded in count and in time, until the
- * change is done and the minimum count is reached.
+ * a fixed number of concurrent clients, bounded in count and in time. The
+ * change paces itself on the load (`progress.sentAtLeast`), so on a slow
+ * machine it waits for traffic instead of happening with too little of it;
+ * whether enough load really met the change is reported, for the scenario to
+ * treat as a precondition.
  */
 import { samplePayment } from '../actors/payment.ts';
 import type { EndUser } from '../actors/end-user.ts';
@@ -16,7 +19,13 @@ export interface LoadResult {
   durationMs: number;
 }
 
-export async function paymentsUnderLoad(user: EndUser, during: () => Promise<void>, options: { concurrency?: number; minimum?: number; maximum?: number; timeoutMs?: number } = {}): Promise<LoadResult> {
+export interface LoadProgress {
+  readonly sent: number;
+  /** Resolves once `n` requests have been sent in all (false if the load ends or times out first). */
+  sentAtLeast(n: number): Promise<boolean>;
+}
+
+export async function paymentsUnderLoad(user: EndUser, during: (progress: LoadProgress) => Promise<void>, options: { concurrency?: number; minimum?: number; maximum?: number; timeoutMs?: number } = {}): Promise<LoadResult> {
   const { concurrency = 10, minimum = 100, maximum = 2000, timeoutMs = 30_000 } = options;
   const token = await user.login('alice');
   const started = performance.now();
@@ -26,8 +35,9 @@ export async function paymentsUnderLoad(user: EndUser, during: () => Promise<voi
   let succeeded = 0;
   const failures: string[] = [];
   const tag = newReference('load');
+  const running = () => sent < maximum && performance.now() - started < timeoutMs;
   const worker = async (): Promise<void> => {
-    while ((!done || sent < minimum) && sent < maximum && performance.now() - started < timeoutMs) {
+    while ((!done || sent < minimum) && running()) {
       const n = sent++;
       if (!done) sentDuringChange += 1;
       const res = await user.pay(token, samplePayment(`${tag}-${n}`, { amount: 1 })).catch((e: Error) => ({ status: 0, body: e.message }));
@@ -35,7 +45,19 @@ export async function paymentsUnderLoad(user: EndUser, during: () => Promise<voi
       else failures.push(`${res.status} ${res.body.slice(0, 160)}`);
     }
   };
-  const change = during().finally(() => (done = true));
+  const progress: LoadProgress = {
+    get sent() {
+      return sent;
+    },
+    async sentAtLeast(n) {
+      while (sent < n) {
+        if (!running()) return false;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return true;
+    },
+  };
+  const change = during(progress).finally(() => (done = true));
   await Promise.all([change, ...Array.from({ length: concurrency }, worker)]);
   return { sent, sentDuringChange, succeeded, failures, durationMs: performance.now() - started };
 }

@@ -14,6 +14,12 @@ export interface Check {
 export interface Expectation {
   control: Check[];
   detection: Check[];
+  /**
+   * What the harness had to establish for the other checks to mean anything
+   * (enough load met the change, the change happened in time). One that does
+   * not hold makes the scenario inconclusive (an error), never a failed control.
+   */
+  preconditions?: Check[];
 }
 
 function requireName(name: unknown, fn: string): asserts name is string {
@@ -76,10 +82,11 @@ export function checkMatch(name: string, pattern: RegExp, observed: unknown, evi
   return withEvidence({ name, ok, expected: `matches ${String(pattern)}`, observed }, evidence);
 }
 
-export function expectation(control: Check[], detection: Check[] = []): Expectation {
+export function expectation(control: Check[], detection: Check[] = [], preconditions: Check[] = []): Expectation {
   if (!Array.isArray(control)) throw new TypeError(`expectation: control must be an array of checks (got ${describe(control)})`);
   if (!Array.isArray(detection)) throw new TypeError(`expectation: detection must be an array of checks (got ${describe(detection)})`);
-  return { control, detection };
+  if (!Array.isArray(preconditions)) throw new TypeError(`expectation: preconditions must be an array of checks (got ${describe(preconditions)})`);
+  return preconditions.length ? { control, detection, preconditions } : { control, detection };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -251,3 +251,23 @@ describe('lifecycle and phase hooks', () => {
     expect(result.phases.find((p) => p.phase === 'expect')).toMatchObject({ status: 'error' });
   });
 });
+
+describe('preconditions', () => {
+  it('an unmet precondition makes the scenario inconclusive (error), never failed, whatever the checks say', async () => {
+    const result = await runScenario(
+      make({ ...passing, expect: () => expectation([check('no request failed', [], ['503'])], [], [checkAtLeast('requests during the change', 50, 49)]) }),
+      options([]),
+    );
+    expect(result.outcome).toBe('error');
+    expect(result.message).toMatch(/^inconclusive: the harness could not establish requests during the change \(expected .*50.*observed 49\)/);
+    expect(result.checks.preconditions).toHaveLength(1);
+  });
+
+  it('met preconditions leave the verdict to the checks', async () => {
+    const result = await runScenario(
+      make({ ...passing, expect: () => expectation([check('no request failed', [], ['503'])], [], [checkAtLeast('requests during the change', 50, 51)]) }),
+      options([]),
+    );
+    expect(result.outcome).toBe('failed');
+  });
+});

@@ -375,6 +375,7 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
     else {
       result.checks.control = toCheckList(value.control, 'control', problems);
       result.checks.detection = toCheckList(value.detection ?? [], 'detection', problems);
+      if (value.preconditions !== undefined) result.checks.preconditions = toCheckList(value.preconditions, 'preconditions', problems);
       // A scenario without control checks cannot fail, so it proves nothing.
       if (Array.isArray(value.control) && value.control.length === 0) problems.push('expect returned no control checks');
     }
@@ -384,6 +385,12 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
       phaseRecord('expect').message = problems.join('; ');
     } else if ([...result.checks.control, ...result.checks.detection].some((c) => !c.ok)) {
       phaseRecord('expect').status = 'failed';
+    }
+    const unmet = (result.checks.preconditions ?? []).filter((c) => !c.ok);
+    if (unmet.length > 0) {
+      // The harness could not establish what the checks need: inconclusive, whatever the checks say.
+      const message = `inconclusive: the harness could not establish ${unmet.map((c) => `${c.name} (expected ${JSON.stringify(c.expected)}, observed ${JSON.stringify(c.observed)})`).join('; ')}`;
+      result.errors.push({ phase: 'expect', message });
     }
   }
 
@@ -399,7 +406,8 @@ async function runOne<Ctx>(scenario: Scenario<Ctx, any>, options: EngineOptions<
     result.durationMs = round(performance.now() - t0);
     if (options.signal?.aborted) result.aborted = true;
     const failed = [...result.checks.control.map((c) => ({ kind: 'control', c })), ...result.checks.detection.map((c) => ({ kind: 'detection', c }))].filter((x) => !x.c.ok);
-    if (failed.length > 0) {
+    const inconclusive = (result.checks.preconditions ?? []).some((c) => !c.ok);
+    if (failed.length > 0 && !inconclusive) {
       result.outcome = 'failed';
       const total = result.checks.control.length + result.checks.detection.length;
       result.message = `${failed.length} of ${total} checks failed: ${failed.map((x) => `${x.kind}/${x.c.name}`).join(', ')}`;

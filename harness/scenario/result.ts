@@ -51,6 +51,8 @@ export interface ScenarioResult extends Omit<ScenarioMeta, 'timeoutMs'> {
     control: CheckResult[];
     detection: CheckResult[];
     steadyStateAfter: CheckResult[];
+    /** What the harness had to establish; an unmet one makes the scenario an error (inconclusive). */
+    preconditions?: CheckResult[];
   };
   errors: HarnessError[];
   latency: LatencyFigures;

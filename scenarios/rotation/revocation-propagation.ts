@@ -5,6 +5,7 @@ import type { MeshContext } from '../../harness/gate/mesh-context.ts';
 import { check, checkThat, expectation } from '../../harness/scenario/check.ts';
 import { defineScenario } from '../../harness/scenario/define.ts';
 import type { ServiceName } from '../../services/topology.ts';
+import { DEFAULT_SETTINGS } from '../../services/kit/workload/settings.ts';
 
 const PEERS: ServiceName[] = ['sts', 'pdp', 'ledger', 'payments', 'gateway'];
 
@@ -39,7 +40,8 @@ async function inject(ctx: MeshContext) {
   for (const s of PEERS) if ((await probe(s)).status === 200) acceptedBefore += 1;
   const cursors = PEERS.map((s) => ctx.mark(s));
   const { crlNumber } = await ctx.engine.operator.revokeCert(actor.serial);
-  const bound = ctx.engine.settings('payments').crlRefreshMs;
+  // The bound the mesh was deployed with: a redeploy with a slower refresh does not move the goalposts.
+  const bound = ctx.engine.baseline().settings.payments?.crlRefreshMs ?? DEFAULT_SETTINGS.crlRefreshMs;
   const waited = await waitForCrl(ctx.engine, PEERS, crlNumber, bound * 3);
   const propagationMs = waited.pending.length ? Infinity : waited.propagationMs;
   ctx.latency('revocationPropagationUs', Number.isFinite(propagationMs) ? propagationMs * 1000 : -1);

@@ -1,4 +1,6 @@
 import { decodeToken } from '../../harness/attacks/token-forge.ts';
+import { pollUntil } from '../../harness/evidence/poll.ts';
+import { DEFAULT_SETTINGS } from '../../services/kit/workload/settings.ts';
 import { bearer, newReference, tokenRejectionScenario } from '../../harness/gate/token-rejection.ts';
 
 export const scenario = tokenRejectionScenario({
@@ -17,9 +19,10 @@ export const scenario = tokenRejectionScenario({
     const kid = String(decodeToken(legit.accessToken).header.kid);
     const started = performance.now();
     await ctx.engine.operator.revokeSigningKey(kid);
-    // Verifiers learn of the revocation at their next JWKS refresh.
-    const bound = ctx.engine.settings('payments').jwksRefreshMs;
-    await new Promise((r) => setTimeout(r, bound + 300));
+    // Verifiers learn of the revocation at their next JWKS refresh: wait (bounded) until payments has, rather
+    // than for a fixed time a loaded machine may overrun; the refusal below is the control either way.
+    const bound = ctx.engine.baseline().settings.payments?.jwksRefreshMs ?? DEFAULT_SETTINGS.jwksRefreshMs;
+    await pollUntil(async () => (await ctx.engine.operator.health('payments')).jwks?.kids.includes(kid) ?? true, (present) => !present, bound * 3, 50);
     ctx.latency('keyRevocationBoundUs', (performance.now() - started) * 1000);
     return send(legit.gateway, { authorization: bearer(legit.accessToken), 'txn-token': legit.txnToken }, newReference('tok-revoked'));
   },
