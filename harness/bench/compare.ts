@@ -1,0 +1,63 @@
+/**
+ * `meshgate bench compare`: per figure the relative change head vs base with a
+ * bootstrap 95 % interval (each run's repetitions resampled on their own). A
+ * change is real only when its interval excludes zero and it passes the threshold.
+ */
+import { bootstrapTwoSample } from '../stats/bootstrap.ts';
+import type { BenchReport } from './bench-report.ts';
+import type { Figure } from './figure.ts';
+
+export type Verdict = 'better' | 'same' | 'worse';
+
+export interface FigureComparison {
+  id: string;
+  label: string;
+  /** (head − base) / base, as a fraction. */
+  change: number;
+  low: number;
+  high: number;
+  verdict: Verdict;
+}
+
+export interface Comparison {
+  threshold: number;
+  figures: FigureComparison[];
+  /** In one report only: not compared. */
+  unmatched: string[];
+  regressions: number;
+}
+
+export function compareFigures(base: Figure, head: Figure, threshold: number): FigureComparison {
+  const ci = bootstrapTwoSample(base.reps, head.reps, (b, h) => (h - b) / b);
+  const up = ci.low > 0 && ci.estimate >= threshold;
+  const down = ci.high < 0 && -ci.estimate >= threshold;
+  let verdict: Verdict = 'same';
+  if (base.better !== 'none' && (up || down)) verdict = (up && base.better === 'lower') || (down && base.better === 'higher') ? 'worse' : 'better';
+  return { id: base.id, label: base.label, change: ci.estimate, low: ci.low, high: ci.high, verdict };
+}
+
+export function compareReports(base: BenchReport, head: BenchReport, threshold: number): Comparison {
+  if (!(threshold >= 0 && threshold < 10)) throw new TypeError(`threshold must be a fraction in [0, 10) (got ${String(threshold)})`);
+  const heads = new Map(head.figures.map((f) => [f.id, f]));
+  const figures: FigureComparison[] = [];
+  const unmatched: string[] = [];
+  for (const b of base.figures) {
+    const h = heads.get(b.id);
+    // A figure from one repetition has no interval: it cannot support a verdict.
+    if (!h || b.reps.length < 2 || h.reps.length < 2 || b.estimate === 0) unmatched.push(b.id);
+    else figures.push(compareFigures(b, h, threshold));
+    heads.delete(b.id);
+  }
+  unmatched.push(...heads.keys());
+  return { threshold, figures, unmatched, regressions: figures.filter((f) => f.verdict === 'worse').length };
+}
+
+const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} %`;
+
+export function renderComparison(c: Comparison): string {
+  const lines = [`threshold ${(c.threshold * 100).toFixed(0)} %; a change is real when its 95 % interval excludes zero and it passes the threshold`, ''];
+  for (const f of c.figures) lines.push(`${f.verdict.padEnd(6)} ${pct(f.change).padStart(9)} [${pct(f.low)}, ${pct(f.high)}]  ${f.id}  ${f.label}`);
+  if (c.unmatched.length) lines.push('', `not compared (in one report only, or fewer than 2 repetitions): ${c.unmatched.join(', ')}`);
+  lines.push('', `${c.regressions} regression${c.regressions === 1 ? '' : 's'}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,39 @@
+/** The cost ladder: each rung adds one control to the same request on the same machine. */
+
+export type Transport = 'plain' | 'tls' | 'mtls';
+
+export interface RungControls {
+  accessToken?: boolean;
+  txnToken?: boolean;
+  policy?: 'embedded' | 'remote';
+  fieldEncryption?: boolean;
+}
+
+export interface Rung {
+  id: string;
+  label: string;
+  /** The rung this one adds a control to: its marginal cost is measured against it. */
+  below?: string;
+  transport: Transport;
+  controls: RungControls;
+}
+
+export const LADDER: readonly Rung[] = [
+  { id: 'plaintext', label: 'plaintext HTTP', transport: 'plain', controls: {} },
+  { id: 'tls', label: 'TLS 1.3, server certificate only', below: 'plaintext', transport: 'tls', controls: {} },
+  { id: 'mtls', label: 'mTLS: client SVID checked once per connection, CRL', below: 'tls', transport: 'mtls', controls: {} },
+  { id: 'access-token', label: '+ access token: signature, aud, exp, certificate binding', below: 'mtls', transport: 'mtls', controls: { accessToken: true } },
+  { id: 'txn-token', label: '+ transaction token, fresh per request (replay cache)', below: 'access-token', transport: 'mtls', controls: { accessToken: true, txnToken: true } },
+  { id: 'policy-embedded', label: '+ policy decision, embedded Cedar engine', below: 'txn-token', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'embedded' } },
+  { id: 'policy-remote', label: '+ policy decision, remote PDP over keep-alive mTLS', below: 'txn-token', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'remote' } },
+  { id: 'field-encryption', label: '+ field encryption of the card (AES-256-GCM), embedded policy', below: 'policy-embedded', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'embedded', fieldEncryption: true } },
+];
+
+/** The rung with every control on: the load model and the concurrency sweep run against it. */
+export const TOP_RUNG = 'field-encryption';
+
+export function rungById(id: string): Rung {
+  const rung = LADDER.find((r) => r.id === id);
+  if (!rung) throw new TypeError(`unknown ladder rung "${id}" (known: ${LADDER.map((r) => r.id).join(', ')})`);
+  return rung;
+}

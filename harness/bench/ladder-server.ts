@@ -1,0 +1,179 @@
+/**
+ * The server side of the cost ladder, in its own process so that its CPU time is
+ * the workload's alone: one listener per rung, built from the mesh's own parts
+ * (MtlsServer, the token verifiers, the policy enforcer over the embedded engine
+ * or the PDP service, the card vault), plus the plaintext backend of the nginx
+ * sidecar. Driven over IPC by the benchmark (see ladder-process.ts).
+ */
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { startTestCa } from '../testbed/in-process-ca.ts';
+import { startPdpService } from '../../services/pdp/pdp-service.ts';
+import { embeddedPdp } from '../../services/pdp/embedded-pdp.ts';
+import { MtlsServer } from '../../services/kit/mtls/server.ts';
+import { MeshClient } from '../../services/kit/mtls/client.ts';
+import { RevocationList } from '../../services/kit/mtls/revocation-list.ts';
+import { certThumbprint, checkSvidShape, type PeerIdentity } from '../../services/kit/mtls/peer-identity.ts';
+import type { TlsCredentials } from '../../services/kit/mtls/credentials.ts';
+import { readBody } from '../../services/kit/http/json-body.ts';
+import { sendError, sendJson } from '../../services/kit/http/respond.ts';
+import { AccessTokenVerifier } from '../../services/kit/tokens/access-token-verifier.ts';
+import { TxnTokenVerifier, TXN_TOKEN_HEADER } from '../../services/kit/tokens/txn-token-verifier.ts';
+import { ReplayCache } from '../../services/kit/tokens/replay-cache.ts';
+import { JwksCache, type JwksDocument } from '../../services/kit/tokens/jwks-cache.ts';
+import { connectionTokenCacheFor } from '../../services/kit/tokens/connection-token-cache.ts';
+import { readBearer } from '../../services/kit/tokens/bearer.ts';
+import { PolicyEnforcer, type DecideFn } from '../../services/kit/pep/policy-enforcer.ts';
+import type { DecisionResponse } from '../../services/kit/pep/decision-types.ts';
+import { CardVault } from '../../services/payments/card-vault.ts';
+import { spiffeIdFor, TRUST_DOMAIN } from '../../services/kit/spiffe.ts';
+import { STS_ISSUER } from '../../services/sts/token-issuer.ts';
+import type { ReasonCode } from '../../services/kit/reasons.ts';
+import { LADDER, type Rung } from './ladder-rungs.ts';
+import { CLIENT_SERVICE, paymentDecision, SERVER_SERVICE } from './bench-payload.ts';
+import { SIDECAR_CERT_HEADER, SIDECAR_KEY_HEADER, type LadderReady, type ParentMessage } from './ladder-protocol.ts';
+
+const SVID_TTL_SECONDS = 6 * 3600;
+
+type Handler = (req: IncomingMessage, res: ServerResponse, peer: PeerIdentity | undefined) => Promise<void>;
+
+async function start(jwksDocument: JwksDocument, sidecarKey: string) {
+  const ca = await startTestCa();
+  const issue = async (name: string): Promise<TlsCredentials> => {
+    const svid = await ca.ca.authority.issue({ spiffeId: spiffeIdFor(name), dnsNames: ['localhost'], ttlSeconds: SVID_TTL_SECONDS });
+    return { certPem: svid.certPem, keyPem: svid.keyPem!, bundlePem: ca.ca.authority.bundlePem };
+  };
+  const server = await issue(SERVER_SERVICE);
+  const client = await issue(CLIENT_SERVICE);
+  const pdp = await startPdpService(ca.config('pdp'), ca.joinToken('pdp'));
+  const pdpClient = new MeshClient({ credentials: server });
+  const pdpUrl = `${pdp.workload.server.url}/v1/decide`;
+  const remote: DecideFn = async (request) => {
+    const res = await pdpClient.request({ url: pdpUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), serverId: spiffeIdFor('pdp') });
+    if (res.status !== 200) throw new Error(`PDP answered ${res.status}`);
+    return res.json<DecisionResponse>();
+  };
+  // Every decision is a real one: the cache is off so a fresh transaction never hits it by accident.
+  const enforcers = { embedded: new PolicyEnforcer({ decide: await embeddedPdp(), cacheTtlMs: 0 }), remote: new PolicyEnforcer({ decide: remote, cacheTtlMs: 0 }) };
+  const jwks = new JwksCache({ fetchJwks: async () => jwksDocument, refreshIntervalMs: 3_600_000, maxStaleMs: 3_600_000 });
+  await jwks.refresh();
+  const accessVerifier = new AccessTokenVerifier({ issuer: STS_ISSUER, audience: spiffeIdFor(SERVER_SERVICE), jwks });
+  const txnVerifier = new TxnTokenVerifier({ issuer: STS_ISSUER, jwks, replay: new ReplayCache({ maxEntries: 1_000_000 }) });
+  const vault = new CardVault(randomBytes(32));
+  const revocation = new RevocationList(server.bundlePem);
+
+  const handlerFor = (rung: Rung): Handler => async (req, res, peer) => {
+    const requestId = 'bench';
+    const refuse = (status: number, reason: ReasonCode) => sendError(res, status, reason, requestId);
+    const body = await readBody(req);
+    const c = rung.controls;
+    if (c.accessToken) {
+      const bearer = readBearer(req.headers.authorization);
+      const access = bearer.ok ? await accessVerifier.verify(bearer.token, peer?.certThumbprint ?? '', connectionTokenCacheFor(req.socket)) : bearer;
+      if (!access.ok) return refuse(401, access.reason);
+    }
+    let txn;
+    if (c.txnToken) {
+      const header = req.headers[TXN_TOKEN_HEADER];
+      const result = await txnVerifier.verify(typeof header === 'string' ? header : undefined);
+      if (!result.ok) return refuse(401, result.reason);
+      txn = result.claims;
+    }
+    if (c.policy && txn) {
+      const decision = await enforcers[c.policy].enforce(paymentDecision(txn));
+      if (!decision.allow) return refuse(403, decision.reason ?? 'pdp_denied');
+    }
+    let card: { token: string; last4: string } | undefined;
+    if (c.fieldEncryption) card = vault.seal((JSON.parse(body.toString('utf8')) as { card: { number: string } }).card.number);
+    sendJson(res, 200, { status: 'accepted', bytes: body.length, ...(card ? { last4: card.last4 } : {}) });
+  };
+  const fail = (res: ServerResponse, err: unknown) => {
+    if (!res.headersSent) sendError(res, 500, 'internal_error', 'bench');
+    process.stderr.write(`ladder server: ${(err as Error).message}\n`);
+  };
+
+  const closers: Array<() => Promise<void>> = [];
+  const ports: Record<string, number> = {};
+  for (const rung of LADDER) {
+    const handler = handlerFor(rung);
+    if (rung.transport === 'plain') {
+      const plain = http.createServer((req, res) => handler(req, res, undefined).catch((err) => fail(res, err)));
+      ports[rung.id] = await listenPlain(plain);
+      closers.push(() => closePlain(plain));
+      continue;
+    }
+    const mtls = new MtlsServer({ credentials: server, peerPolicy: { revocation, checkRevocation: true }, requireClientCert: rung.transport === 'mtls' }, (req, res, peer) => handler(req, res, peer).catch((err) => fail(res, err)));
+    await mtls.listen();
+    ports[rung.id] = mtls.port;
+    closers.push(() => mtls.close());
+  }
+
+  // The sidecar pattern's workload: plaintext on loopback, the caller's identity read from the
+  // certificate the sidecar verified, and that header believed only next to the sidecar's own key.
+  const mtlsHandler = handlerFor(LADDER.find((r) => r.id === 'mtls')!);
+  const expectedKey = Buffer.from(sidecarKey);
+  const backend = http.createServer((req, res) => {
+    const key = Buffer.from(String(req.headers[SIDECAR_KEY_HEADER] ?? ''));
+    if (key.length !== expectedKey.length || !timingSafeEqual(key, expectedKey)) return sendError(res, 403, 'spiffe_id_not_allowed', 'bench');
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(decodeURIComponent(String(req.headers[SIDECAR_CERT_HEADER] ?? '')));
+    } catch {
+      return sendError(res, 403, 'svid_invalid', 'bench');
+    }
+    const shape = checkSvidShape(cert, TRUST_DOMAIN);
+    if (!shape.ok) return sendError(res, 403, 'svid_invalid', 'bench');
+    const peer: PeerIdentity = { spiffeId: shape.spiffeId, certThumbprint: certThumbprint(cert.raw), serial: cert.serialNumber, notAfter: cert.validTo, subject: cert.subject };
+    mtlsHandler(req, res, peer).catch((err) => fail(res, err));
+  });
+  const sidecarBackendPort = await listenPlain(backend);
+  closers.push(() => closePlain(backend));
+  closers.push(async () => {
+    pdpClient.close();
+    await pdp.close();
+    await ca.close();
+  });
+
+  const ready: LadderReady = { type: 'ready', ports, sidecarBackendPort, pdpUrl, client, server };
+  return { ready, close: async () => { for (const close of closers) await close(); } };
+}
+
+function listenPlain(server: http.Server): Promise<number> {
+  server.keepAliveTimeout = 5_000;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+function closePlain(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+if (import.meta.main) {
+  let running: Awaited<ReturnType<typeof start>> | undefined;
+  const stop = async (code: number) => {
+    await running?.close().catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('disconnect', () => void stop(0));
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'start') {
+      start(message.jwks, message.sidecarKey).then(
+        (r) => {
+          running = r;
+          process.send!(r.ready);
+        },
+        (err: Error) => {
+          process.send!({ type: 'failed', message: err.message });
+          void stop(1);
+        },
+      );
+    } else if (message.type === 'cpu') {
+      const u = process.cpuUsage();
+      process.send!({ type: 'cpu', id: message.id, us: u.user + u.system, rssBytes: process.memoryUsage().rss });
+    } else if (message.type === 'stop') void stop(0);
+  });
+}

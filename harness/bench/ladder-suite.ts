@@ -1,0 +1,56 @@
+/** The cost ladder: every rung once per repetition, keep-alive at concurrency 1, in rotated order. */
+import type { BenchContext } from './bench-context.ts';
+import { cpuSpec, measureClosed, recordPercentiles, rotated } from './bench-context.ts';
+import { DEFAULT_PAYLOAD, paymentBody } from './bench-payload.ts';
+import { differenceOf, ratioOf, type Figure } from './figure.ts';
+import { LADDER, type Rung } from './ladder-rungs.ts';
+import { keepAliveSender, type RequestPlan } from './senders.ts';
+
+/** A request plan with enough fresh transaction tokens for warm-up plus `requests`. */
+export async function planFor(ctx: BenchContext, rung: Rung, requests: number, payload = DEFAULT_PAYLOAD): Promise<RequestPlan> {
+  const plan: RequestPlan = { body: paymentBody(payload) };
+  if (rung.controls.accessToken) plan.accessToken = await ctx.tokens.accessToken();
+  if (rung.controls.txnToken) plan.txnTokens = await ctx.tokens.txnTokens(requests + ctx.config.warmup);
+  return plan;
+}
+
+export async function ladderRep(ctx: BenchContext, rep: number): Promise<void> {
+  for (const rung of rotated(LADDER, rep)) {
+    const plan = await planFor(ctx, rung, ctx.config.requests);
+    const sender = keepAliveSender(rung, ctx.ladder.ports[rung.id]!, ctx.ladder.client, plan, 1);
+    try {
+      const m = await measureClosed(ctx, sender, 1);
+      recordPercentiles(ctx, `ladder.${rung.id}`, rung.label, m.histogram);
+      ctx.recorder.record(cpuSpec(`ladder.${rung.id}.cpu`, `${rung.label}, server CPU per request`), m.cpuPerRequestUs);
+    } finally {
+      sender.close();
+    }
+  }
+}
+
+/** Marginal cost of each rung over the one below it, and the whole ladder over plaintext. */
+export function ladderDerived(ctx: BenchContext): Figure[] {
+  const out: Figure[] = [];
+  const v = (id: string) => ctx.recorder.values(id);
+  for (const rung of LADDER) {
+    if (!rung.below) continue;
+    for (const p of ['p50', 'p99']) {
+      const a = v(`ladder.${rung.id}.${p}`);
+      const b = v(`ladder.${rung.below}.${p}`);
+      if (a && b) out.push(differenceOf({ id: `ladder.${rung.id}.marginal.${p}`, label: `${rung.label}: ${p} over ${rung.below}`, unit: 'µs', better: 'lower' }, a, b));
+    }
+    const a = v(`ladder.${rung.id}.cpu`);
+    const b = v(`ladder.${rung.below}.cpu`);
+    if (a && b) out.push(differenceOf({ id: `ladder.${rung.id}.marginal.cpu`, label: `${rung.label}: server CPU over ${rung.below}`, unit: 'µs', better: 'lower' }, a, b));
+  }
+  const top = v('ladder.field-encryption.p50');
+  const mtls = v('ladder.mtls.p50');
+  const plain = v('ladder.plaintext.p50');
+  if (top && mtls) out.push(differenceOf({ id: 'ladder.hop.controls.p50', label: 'every control on over mTLS alone (the hop rung), p50', unit: 'µs', better: 'lower' }, top, mtls));
+  const topP99 = v('ladder.field-encryption.p99');
+  const plainP99 = v('ladder.plaintext.p99');
+  if (top && plain) out.push(differenceOf({ id: 'ladder.hop.all.p50', label: 'every control on over plaintext, p50', unit: 'µs', better: 'lower' }, top, plain));
+  if (topP99 && plainP99) out.push(differenceOf({ id: 'ladder.hop.all.p99', label: 'every control on over plaintext, p99', unit: 'µs', better: 'lower' }, topP99, plainP99));
+  if (top && plain) out.push(ratioOf({ id: 'ladder.hop.all.ratio', label: 'every control on ÷ plaintext, p50', unit: 'ratio', better: 'lower' }, top, plain));
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * The hot-path parts on their own, each beside its floor: access-token
+ * verification cold and on a new connection against a raw node:crypto ECDSA
+ * P-256 verify of the same input, an embedded Cedar decision, a remote decision
+ * over keep-alive mTLS.
+ */
+import { generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
+import { AccessTokenVerifier } from '../../services/kit/tokens/access-token-verifier.ts';
+import { ConnectionTokenCache } from '../../services/kit/tokens/connection-token-cache.ts';
+import { JwksCache } from '../../services/kit/tokens/jwks-cache.ts';
+import { MeshClient } from '../../services/kit/mtls/client.ts';
+import { certThumbprint } from '../../services/kit/mtls/peer-identity.ts';
+import { embeddedPdp } from '../../services/pdp/embedded-pdp.ts';
+import { spiffeIdFor } from '../../services/kit/spiffe.ts';
+import { STS_ISSUER } from '../../services/sts/token-issuer.ts';
+import type { TxnTokenClaims } from '../../services/kit/tokens/claims.ts';
+import type { DecideFn } from '../../services/kit/pep/policy-enforcer.ts';
+import { recordPercentiles, rotated, type BenchContext } from './bench-context.ts';
+import { paymentDecision, SERVER_SERVICE } from './bench-payload.ts';
+import { ratioOf, type Figure } from './figure.ts';
+import { closedLoop, type Send } from './load.ts';
+
+export interface MicroParts {
+  units: Array<{ id: string; label: string; send: Send }>;
+  close(): void;
+}
+
+export async function prepareMicro(ctx: BenchContext): Promise<MicroParts> {
+  const token = await ctx.tokens.accessToken();
+  const thumbprint = certThumbprint(new X509Certificate(ctx.ladder.client.certPem).raw);
+  const jwks = new JwksCache({ fetchJwks: async () => ctx.tokens.jwks(), refreshIntervalMs: 3_600_000, maxStaleMs: 3_600_000 });
+  await jwks.refresh();
+  const verifier = new AccessTokenVerifier({ issuer: STS_ISSUER, audience: spiffeIdFor(SERVER_SERVICE), jwks });
+  const must = (r: { ok: boolean }) => {
+    if (!r.ok) throw new Error(`bench access token did not verify: ${JSON.stringify(r)}`);
+  };
+  must(await verifier.verify(token, thumbprint));
+  // The floor: the same signing input, signed and verified with node:crypto alone.
+  const raw = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const input = Buffer.from(token.slice(0, token.lastIndexOf('.')));
+  const signature = sign('sha256', input, { key: raw.privateKey, dsaEncoding: 'ieee-p1363' });
+  const rawKey = { key: raw.publicKey, dsaEncoding: 'ieee-p1363' as const };
+  const txn: TxnTokenClaims = { iss: STS_ISSUER, aud: 'spiffe://meshgate.test', sub: 'alice', scope: 'payments:write', txn: 'bench', purp: 'payment', rctx: { authn: 'pwd' }, azd: { amount: 25, currency: 'EUR' }, iat: 0, exp: 0, jti: 'bench' };
+  const decision = paymentDecision(txn);
+  const embedded: DecideFn = await embeddedPdp();
+  const client = new MeshClient({ credentials: ctx.ladder.client });
+  const signal = new AbortController().signal;
+  const allow = async (p: ReturnType<DecideFn>) => {
+    const r = await p;
+    if (r.decision !== 'allow') throw new Error(`bench decision was ${r.decision}; the reference policies or the bench request changed`);
+  };
+  return {
+    units: [
+      { id: 'micro.ecdsa-verify', label: 'node:crypto ECDSA P-256 verify (floor)', send: async () => void verify('sha256', input, rawKey, signature) },
+      { id: 'micro.token-cold', label: 'access-token verification, cold', send: async () => must(await verifier.verify(token, thumbprint)) },
+      { id: 'micro.token-new-connection', label: 'the same access token on a new connection', send: async () => must(await verifier.verify(token, thumbprint, new ConnectionTokenCache())) },
+      { id: 'micro.cedar-embedded', label: 'embedded Cedar decision', send: () => allow(embedded(decision, signal)) },
+      {
+        id: 'micro.pdp-remote',
+        label: 'remote decision over keep-alive mTLS (PDP service)',
+        send: async () => {
+          const res = await client.request({ url: ctx.ladder.pdpUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(decision), serverId: spiffeIdFor('pdp') });
+          if (res.status !== 200) throw new Error(`remote decision answered ${res.status}: ${res.text().slice(0, 200)}`);
+        },
+      },
+    ],
+    close: () => client.close(),
+  };
+}
+
+export async function microRep(ctx: BenchContext, rep: number, parts: MicroParts): Promise<void> {
+  for (const unit of rotated(parts.units, rep)) {
+    const n = ctx.config.microIterations;
+    const m = await closedLoop(unit.send, { concurrency: 1, requests: n, warmup: Math.round(n / 5), timeoutMs: ctx.config.runTimeoutMs });
+    recordPercentiles(ctx, unit.id, unit.label, m.histogram, [50, 99]);
+  }
+}
+
+export function microDerived(ctx: BenchContext): Figure[] {
+  const floor = ctx.recorder.values('micro.ecdsa-verify.p50');
+  const cold = ctx.recorder.values('micro.token-cold.p50');
+  return floor && cold ? [ratioOf({ id: 'micro.token-cold.ratio', label: 'access-token verification cold ÷ raw ECDSA verify, p50', unit: 'ratio', better: 'lower' }, cold, floor)] : [];
+}

@@ -1,0 +1,124 @@
+/**
+ * How the benchmark's client sends one request: keep-alive through the mesh's own
+ * MeshClient (or a plain keep-alive agent for the plaintext rung), or on a new
+ * connection with a full or a resumed handshake, counting the resumptions achieved.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { MeshClient } from '../../services/kit/mtls/client.ts';
+import type { TlsCredentials } from '../../services/kit/mtls/credentials.ts';
+import { TXN_TOKEN_HEADER } from '../../services/kit/tokens/txn-token-verifier.ts';
+import { spiffeIdFor } from '../../services/kit/spiffe.ts';
+import type { Rung } from './ladder-rungs.ts';
+import { SERVER_SERVICE } from './bench-payload.ts';
+import type { Send } from './load.ts';
+
+export interface RequestPlan {
+  body: string;
+  accessToken?: string;
+  /** Consumed one per request; running out is an error, not a silent reuse. */
+  txnTokens?: string[];
+}
+
+export interface Sender {
+  send: Send;
+  close(): void;
+}
+
+function headersFor(rung: Rung, plan: RequestPlan): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (rung.controls.accessToken) headers.authorization = `Bearer ${plan.accessToken ?? ''}`;
+  if (rung.controls.txnToken) {
+    const txn = plan.txnTokens?.pop();
+    if (!txn) throw new Error(`rung ${rung.id}: ran out of transaction tokens`);
+    headers[TXN_TOKEN_HEADER] = txn;
+  }
+  return headers;
+}
+
+function expectOk(what: string, status: number, body: string): void {
+  if (status !== 200) throw new Error(`${what} answered ${status}: ${body.slice(0, 200)}`);
+}
+
+/** Keep-alive requests to a rung's listener. */
+export function keepAliveSender(rung: Rung, port: number, credentials: TlsCredentials, plan: RequestPlan, maxSockets = 64): Sender {
+  if (rung.transport === 'plain') {
+    const agent = new http.Agent({ keepAlive: true, maxSockets });
+    return {
+      send: () =>
+        new Promise<void>((resolve, reject) => {
+          const req = http.request({ agent, host: '127.0.0.1', port, path: '/payments', method: 'POST', headers: { ...headersFor(rung, plan), 'content-length': String(Buffer.byteLength(plan.body)) } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              try {
+                expectOk(rung.id, res.statusCode ?? 0, Buffer.concat(chunks).toString());
+                resolve();
+              } catch (err) {
+                reject(err);
+              }
+            });
+          });
+          req.on('error', reject);
+          req.end(plan.body);
+        }),
+      close: () => agent.destroy(),
+    };
+  }
+  const client = new MeshClient({ credentials, maxSockets });
+  const url = `https://localhost:${port}/payments`;
+  return {
+    send: async () => {
+      const res = await client.request({ url, method: 'POST', headers: headersFor(rung, plan), body: plan.body, serverId: spiffeIdFor(SERVER_SERVICE) });
+      expectOk(rung.id, res.status, res.text());
+    },
+    close: () => client.close(),
+  };
+}
+
+export interface ConnectionSender extends Sender {
+  /** Connections made and how many of them resumed a TLS session. */
+  stats(): { connections: number; resumed: number };
+}
+
+/** One new TLS connection per request: a full handshake, or resumption from the agent's session cache. */
+export function newConnectionSender(rung: Rung, port: number, credentials: TlsCredentials, plan: RequestPlan, resume: boolean): ConnectionSender {
+  const agent = new https.Agent({
+    keepAlive: false,
+    maxCachedSessions: resume ? 100 : 0,
+    minVersion: 'TLSv1.3',
+    key: credentials.keyPem,
+    cert: credentials.certPem,
+    ca: credentials.bundlePem,
+  });
+  let connections = 0;
+  let resumed = 0;
+  return {
+    send: () =>
+      new Promise<void>((resolve, reject) => {
+        const req = https.request({ agent, host: 'localhost', port, path: '/payments', method: 'POST', headers: { ...headersFor(rung, plan), 'content-length': String(Buffer.byteLength(plan.body)) } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              expectOk(`${rung.id} (new connection)`, res.statusCode ?? 0, Buffer.concat(chunks).toString());
+              resolve();
+            } catch (err) {
+              reject(err);
+            }
+          });
+        });
+        req.on('socket', (socket) => {
+          (socket as TLSSocket).once('secureConnect', () => {
+            connections += 1;
+            if ((socket as TLSSocket).isSessionReused()) resumed += 1;
+          });
+        });
+        req.on('error', reject);
+        req.end(plan.body);
+      }),
+    stats: () => ({ connections, resumed }),
+    close: () => agent.destroy(),
+  };
+}
