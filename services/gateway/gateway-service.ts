@@ -17,6 +17,9 @@ import { startWorkload, type PublicPortSpec, type Workload } from '../kit/worklo
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { GATEWAY_PUBLIC_ROUTES } from '../topology.ts';
 
+import { formatMinorUnits, parseAmount } from '../kit/amount.ts';
+import { LoginThrottle } from './login-throttle.ts';
+
 export const PUBLIC_BODY_LIMIT = 8 * 1024;
 
 async function postForm(workload: Workload, form: Record<string, string>) {
@@ -26,6 +29,8 @@ async function postForm(workload: Workload, form: Record<string, string>) {
 /** The public port: end users log in and pay with the user token, verified here against the token service's keys. */
 function publicPort(workload: Workload): PublicPortSpec {
   if (!workload.tokenPlane) throw new Error('the gateway verifies user tokens: it needs the token service (peers.sts)');
+  const { settings } = workload.config;
+  const throttle = new LoginThrottle({ userFailures: settings.loginUserFailures, clientFailures: settings.loginClientFailures, clock: workload.clock });
   const userTokens = new AccessTokenVerifier({ issuer: STS_ID, audience: workload.spiffeId, jwks: workload.tokenPlane.jwks, certBound: false, clock: workload.clock });
 
   // Adds facts.user and facts.userToken.
@@ -51,25 +56,36 @@ function publicPort(workload: Workload): PublicPortSpec {
       const body = await readJsonBody(ctx.req, 4 * 1024);
       const { username, password } = (body ?? {}) as Record<string, unknown>;
       if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) throw new BodyError('body_invalid', 'username and password must be non-empty strings');
+      const client = ctx.req.socket.remoteAddress ?? 'unknown';
+      const verdict = throttle.check(username, client);
+      if (!verdict.ok) {
+        workload.metrics.loginThrottled.inc({ scope: verdict.scope });
+        audit(workload.logger, { event: 'login_throttled', reason: 'login_throttled', scope: verdict.scope, user: username, request_id: ctx.requestId, peer_addr: client, retry_after_s: verdict.retryAfterSeconds });
+        sendError(ctx.res, 429, 'login_throttled', ctx.requestId, {}, { 'retry-after': String(verdict.retryAfterSeconds) });
+        return;
+      }
       const res = await postForm(workload, { grant_type: 'password', username, password, scope: 'payments:write' });
       if (res.status !== 200) {
-        audit(workload.logger, { event: 'login_refused', reason: 'login_failed', user: username, request_id: ctx.requestId, peer_addr: ctx.req.socket.remoteAddress });
+        throttle.recordFailure(username, client);
+        audit(workload.logger, { event: 'login_refused', reason: 'login_failed', user: username, request_id: ctx.requestId, peer_addr: client });
         sendError(ctx.res, 401, 'login_failed', ctx.requestId);
         return;
       }
+      throttle.recordSuccess(username);
       sendJson(ctx.res, 200, res.json());
     },
     'POST /payments': async (ctx) => {
       const { value, raw } = await readJsonWithRaw(ctx.req, PUBLIC_BODY_LIMIT);
       const parsed = value as { amount?: unknown; currency?: unknown } | null;
-      if (typeof parsed?.amount !== 'number' || typeof parsed.currency !== 'string') throw new BodyError('body_invalid', 'amount must be a number and currency a string');
+      const amount = typeof parsed?.amount === 'number' ? parseAmount(parsed.amount) : undefined;
+      if (!amount?.ok || typeof parsed?.currency !== 'string') throw new BodyError('body_invalid', `amount ${amount && !amount.ok ? amount.problem : 'must be a number'}; currency must be a string`);
       const exchange = await postForm(workload, {
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
         subject_token: String(ctx.facts.userToken),
         subject_token_type: TOKEN_TYPE_ACCESS_TOKEN,
         requested_token_type: TOKEN_TYPE_TXN_TOKEN,
         purpose: 'payment',
-        amount: String(parsed.amount),
+        amount: formatMinorUnits(amount.minor),
         currency: parsed.currency,
         request_id: ctx.requestId,
         req_ip: ctx.req.socket.remoteAddress ?? '',

@@ -1,5 +1,5 @@
 /** The ledger workload: books entries (idempotent on reference) and reads them back. */
-import { readJsonBody, BodyError } from '../kit/http/json-body.ts';
+import { readJsonBody, BodyError, fieldName } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { audit } from '../kit/log/audit.ts';
@@ -9,6 +9,8 @@ import { statePaths } from '../kit/state-layout.ts';
 import { embeddedPdp } from '../pdp/embedded-pdp.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { LedgerStore, type EntryInput } from './ledger-store.ts';
+import { parseAmount } from '../kit/amount.ts';
+import { CallerRateLimit } from './caller-rate-limit.ts';
 
 const ENTRY_FIELDS: Record<keyof EntryInput, 'string' | 'number'> = { reference: 'string', amount: 'number', currency: 'string', cardLast4: 'string', cardToken: 'string', owner: 'string' };
 
@@ -16,8 +18,10 @@ export function validateEntry(body: unknown): { ok: true; value: EntryInput } | 
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, problems: ['body must be a JSON object'] };
   const b = body as Record<string, unknown>;
   const problems: string[] = [];
-  for (const key of Object.keys(b)) if (!(key in ENTRY_FIELDS)) problems.push(`${key}: unknown field`);
+  for (const key of Object.keys(b)) if (!(key in ENTRY_FIELDS)) problems.push(`${fieldName(key)}: unknown field`);
   for (const [key, type] of Object.entries(ENTRY_FIELDS)) if (typeof b[key] !== type) problems.push(`${key}: must be a ${type}`);
+  const amount = typeof b.amount === 'number' ? parseAmount(b.amount) : undefined;
+  if (amount && !amount.ok) problems.push(`amount: ${amount.problem}`);
   if (typeof b.cardLast4 === 'string' && !/^\d{4}$/.test(b.cardLast4)) problems.push('cardLast4: must be four digits');
   // The ledger only ever holds the sealed card token, never a card number.
   if (typeof b.cardToken === 'string' && !/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(b.cardToken)) problems.push('cardToken: must be a sealed card token');
@@ -27,6 +31,7 @@ export function validateEntry(body: unknown): { ok: true; value: EntryInput } | 
 
 export async function startLedgerService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
   const store = new LedgerStore(statePaths(config.stateDir).ledgerDb);
+  const reads = new CallerRateLimit(config.settings.ledgerReadsPerSecond);
   const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /entries': async (ctx) => {
       const checked = validateEntry(await readJsonBody(ctx.req));
@@ -36,7 +41,7 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
       if (refused) return refused;
       const outcome = store.book(checked.value);
       if (outcome.kind === 'conflict') {
-        sendError(ctx.res, 409, 'body_invalid', ctx.requestId, { detail: 'reference already booked with other details' });
+        sendError(ctx.res, 409, 'reference_conflict', ctx.requestId, { detail: 'this owner already booked the reference with other details' });
         return;
       }
       audit(workload.logger, { event: 'entry_booked', entry_id: outcome.entry.id, reference: outcome.entry.reference, created: outcome.kind === 'created', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
@@ -46,9 +51,15 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
     'GET /admin/entries': (ctx) => {
       const reference = new URL(ctx.req.url ?? '/', 'https://localhost').searchParams.get('reference') ?? '';
       if (!reference) return sendError(ctx.res, 400, 'body_invalid', ctx.requestId, { detail: 'reference query parameter is required' });
-      sendJson(ctx.res, 200, { reference, count: store.byReference(reference) ? 1 : 0 });
+      sendJson(ctx.res, 200, { reference, count: store.countByReference(reference) });
     },
     'GET /entries/:id': async (ctx) => {
+      const caller = ctx.peer?.spiffeId ?? 'anonymous';
+      const limited = reads.take(caller);
+      if (!limited.ok) {
+        workload.metrics.rateLimited.inc({ route: ctx.route.action });
+        return { status: 429, reason: 'rate_limited', headers: { 'retry-after': String(limited.retryAfterSeconds) }, detail: `${caller} exceeded ${config.settings.ledgerReadsPerSecond} entry reads per second` };
+      }
       const entry = store.byId(ctx.params.id ?? '');
       if (!entry) return sendError(ctx.res, 404, 'not_found', ctx.requestId);
       const refused = await ctx.authorize({ type: 'Entry', id: entry.id, attributes: { amount: minorUnits(entry.amount), currency: entry.currency, owner: entry.owner } });

@@ -1,6 +1,7 @@
 /**
  * The ledger's book: a real SQLite database. Booking is idempotent on the
- * payment reference, so a retried call never books twice.
+ * payment reference, so a retried call never books twice. References are
+ * unique per owner: one user's reference never tells another user it exists.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { randomUUID } from 'node:crypto';
@@ -28,7 +29,8 @@ export class LedgerStore {
   // Prepared once; every request reuses them.
   #insert: StatementSync;
   #selectById: StatementSync;
-  #selectByReference: StatementSync;
+  #selectByOwnerReference: StatementSync;
+  #countByReference: StatementSync;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -37,24 +39,26 @@ export class LedgerStore {
       PRAGMA journal_mode = WAL;
       CREATE TABLE IF NOT EXISTS entries (
         id TEXT PRIMARY KEY,
-        reference TEXT NOT NULL UNIQUE,
+        reference TEXT NOT NULL,
         amount REAL NOT NULL,
         currency TEXT NOT NULL,
         card_last4 TEXT NOT NULL,
         card_token TEXT NOT NULL,
         owner TEXT NOT NULL,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        UNIQUE (owner, reference)
       );`);
     this.#insert = this.#db.prepare(
-      'INSERT INTO entries (id, reference, amount, currency, card_last4, card_token, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING',
+      'INSERT INTO entries (id, reference, amount, currency, card_last4, card_token, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(owner, reference) DO NOTHING',
     );
     this.#selectById = this.#db.prepare('SELECT * FROM entries WHERE id = ?');
-    this.#selectByReference = this.#db.prepare('SELECT * FROM entries WHERE reference = ?');
+    this.#selectByOwnerReference = this.#db.prepare('SELECT * FROM entries WHERE owner = ? AND reference = ?');
+    this.#countByReference = this.#db.prepare('SELECT count(*) AS n FROM entries WHERE reference = ?');
   }
 
   book(input: EntryInput): BookOutcome {
     const result = this.#insert.run(randomUUID(), input.reference, input.amount, input.currency, input.cardLast4, input.cardToken, input.owner, new Date().toISOString());
-    const entry = this.byReference(input.reference)!;
+    const entry = this.#row(this.#selectByOwnerReference.get(input.owner, input.reference) as Record<string, unknown> | undefined)!;
     if (Number(result.changes) === 1) return { kind: 'created', entry };
     const same = entry.amount === input.amount && entry.currency === input.currency && entry.owner === input.owner && entry.cardLast4 === input.cardLast4;
     return { kind: same ? 'existing' : 'conflict', entry };
@@ -78,8 +82,9 @@ export class LedgerStore {
     return this.#row(this.#selectById.get(id) as Record<string, unknown> | undefined);
   }
 
-  byReference(reference: string): Entry | undefined {
-    return this.#row(this.#selectByReference.get(reference) as Record<string, unknown> | undefined);
+  /** How many owners booked this reference (the operator's view). */
+  countByReference(reference: string): number {
+    return Number((this.#countByReference.get(reference) as { n: number }).n);
   }
 
   count(): number {

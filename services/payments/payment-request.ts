@@ -2,6 +2,8 @@
  * Strict validation of a payment request: unknown fields, wrong types and bad
  * values are each reported (all of them, not the first), never echoing the card.
  */
+import { parseAmount } from '../kit/amount.ts';
+import { fieldName } from '../kit/http/json-body.ts';
 import { luhnValid } from '../kit/luhn.ts';
 
 export interface PaymentRequest {
@@ -9,6 +11,8 @@ export interface PaymentRequest {
   currency: string;
   card: { number: string; expiry: string };
   reference: string;
+  /** The amount in integer minor units, read exactly from the decimal the client sent. */
+  amountMinor: number;
 }
 
 export const MAX_AMOUNT = 1_000_000;
@@ -19,17 +23,17 @@ export function validatePaymentRequest(body: unknown, now = new Date()): { ok: t
   const problems: string[] = [];
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, problems: ['body must be a JSON object'] };
   const b = body as Record<string, unknown>;
-  for (const key of Object.keys(b)) if (!TOP_FIELDS.has(key)) problems.push(`${key}: unknown field`);
-  if (typeof b.amount !== 'number' || !Number.isFinite(b.amount)) problems.push('amount: must be a number');
-  else if (b.amount <= 0 || b.amount > MAX_AMOUNT) problems.push(`amount: must be greater than 0 and at most ${MAX_AMOUNT}`);
-  else if (Math.round(b.amount * 100) !== b.amount * 100) problems.push('amount: at most two decimals');
+  for (const key of Object.keys(b)) if (!TOP_FIELDS.has(key)) problems.push(`${fieldName(key)}: unknown field`);
+  const amount = typeof b.amount === 'number' ? parseAmount(b.amount) : ({ ok: false, problem: 'must be a number' } as const);
+  if (!amount.ok) problems.push(`amount: ${amount.problem}`);
+  else if (amount.minor > MAX_AMOUNT * 100) problems.push(`amount: must be at most ${MAX_AMOUNT}`);
   if (typeof b.currency !== 'string' || !/^[A-Z]{3}$/.test(b.currency)) problems.push('currency: must be a three-letter ISO 4217 code');
   if (typeof b.reference !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(b.reference)) problems.push('reference: must be 1-64 characters of A-Z a-z 0-9 _ -');
   if (b.card === null || typeof b.card !== 'object' || Array.isArray(b.card)) {
     problems.push('card: must be an object with number and expiry');
   } else {
     const card = b.card as Record<string, unknown>;
-    for (const key of Object.keys(card)) if (!CARD_FIELDS.has(key)) problems.push(`card.${key}: unknown field`);
+    for (const key of Object.keys(card)) if (!CARD_FIELDS.has(key)) problems.push(`card.${fieldName(key)}: unknown field`);
     if (typeof card.number !== 'string' || !/^\d{12,19}$/.test(card.number) || !luhnValid(card.number)) problems.push('card.number: must be a valid card number');
     if (typeof card.expiry !== 'string' || !/^(0[1-9]|1[0-2])\/\d{2}$/.test(card.expiry)) problems.push('card.expiry: must be MM/YY');
     else {
@@ -39,5 +43,5 @@ export function validatePaymentRequest(body: unknown, now = new Date()): { ok: t
     }
   }
   if (problems.length) return { ok: false, problems };
-  return { ok: true, value: b as unknown as PaymentRequest };
+  return { ok: true, value: { ...(b as unknown as PaymentRequest), amountMinor: amount.ok ? amount.minor : 0 } };
 }

@@ -7,7 +7,6 @@ import { sendJson, sendError } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { logRequestBody } from '../kit/log/logger.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
-import { minorUnits } from '../kit/workload/policy-plane.ts';
 import { statePaths } from '../kit/state-layout.ts';
 import { embeddedPdp } from '../pdp/embedded-pdp.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
@@ -23,10 +22,14 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       const { value: parsed, raw } = await readJsonWithRaw(ctx.req, PAYMENT_BODY_LIMIT);
       logRequestBody(workload.logger, { route: ctx.route.action, body: parsed, raw, request_id: ctx.requestId });
       const checked = validatePaymentRequest(parsed);
-      if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));
+      if (!checked.ok) {
+        // Nothing happened: the transaction token stays usable for a corrected request (its slot was held, so no replay raced it).
+        workload.tokenPlane?.releaseTxnToken(ctx);
+        throw new BodyError('body_invalid', checked.problems.join('; '));
+      }
       const { value } = checked;
       const owner = ctx.facts.user ?? 'anonymous';
-      const refused = await ctx.authorize({ type: 'Payment', id: value.reference, attributes: { amount: minorUnits(value.amount), currency: value.currency, owner } });
+      const refused = await ctx.authorize({ type: 'Payment', id: value.reference, attributes: { amount: value.amountMinor, currency: value.currency, owner } });
       if (refused) return refused;
       const sealed = vault.seal(value.card.number);
       const booked = await workload.callDownstream(ctx, 'ledger', {
@@ -37,6 +40,10 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       });
       if (booked.status !== 200 && booked.status !== 201) {
         const reason = booked.json<{ error?: string }>().error ?? 'internal_error';
+        if (booked.status === 409 && reason === 'reference_conflict') {
+          sendError(ctx.res, 409, 'reference_conflict', ctx.requestId, { detail: 'you already booked this reference with other details' });
+          return;
+        }
         workload.logger.warn({ request_id: ctx.requestId, status: booked.status, reason }, 'ledger refused the entry');
         sendError(ctx.res, 502, 'internal_error', ctx.requestId, { upstream: 'ledger', upstream_error: String(reason) });
         return;

@@ -7,6 +7,7 @@
  *    the gateway, with authorization details within the user's limits.
  */
 import { isIP } from 'node:net';
+import { parseAmount } from '../kit/amount.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
 import { isAllowedCaller, parseSpiffeId, spiffeIdFor, TRUST_DOMAIN } from '../kit/spiffe.ts';
 import { AccessTokenVerifier } from '../kit/tokens/access-token-verifier.ts';
@@ -77,7 +78,6 @@ export interface TokenEndpointOptions {
 const NO_STORE = { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-const AMOUNT = /^(?:0|[1-9]\d{0,8})(?:\.\d{1,2})?$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 class Refusal {
@@ -94,11 +94,6 @@ function parseScope(value: string | null): string[] | Refusal {
   const scopes = value.split(' ').filter((s) => s !== '');
   if (scopes.some((s) => !SCOPE_TOKEN.test(s))) return new Refusal('invalid_scope', 'scope is not a list of scope tokens');
   return [...new Set(scopes)];
-}
-
-/** Amount in minor units (cents), so the limit comparison has no floating point error. */
-function cents(amount: number): number {
-  return Math.round(amount * 100);
 }
 
 export class TokenEndpoint {
@@ -221,7 +216,8 @@ export class TokenEndpoint {
     if (purpose === null || purposeScope === undefined) throw new Refusal('invalid_request', `purpose must be one of ${Object.keys(PURPOSE_SCOPES).join(', ')}`);
     const amountText = form.get('amount');
     const currency = form.get('currency');
-    if (amountText === null || !AMOUNT.test(amountText) || Number(amountText) <= 0) throw new Refusal('invalid_request', 'amount must be a positive decimal with at most two fraction digits');
+    const amount = parseAmount(amountText);
+    if (!amount.ok) throw new Refusal('invalid_request', `amount ${amount.problem}`);
     if (currency === null || !/^[A-Z]{3}$/.test(currency)) throw new Refusal('invalid_request', 'currency must be an ISO 4217 code');
     const requestId = form.get('request_id');
     if (requestId === null || !REQUEST_ID.test(requestId)) throw new Refusal('invalid_request', 'request_id is required (1-128 of A-Z a-z 0-9 . _ -)');
@@ -243,12 +239,12 @@ export class TokenEndpoint {
     const scopes = requested.length === 0 ? [purposeScope] : requested;
     if (!scopes.includes(purposeScope)) throw new Refusal('invalid_scope', `purpose ${purpose} needs scope ${purposeScope}`);
     if (scopes.some((s) => !held.includes(s) || !user.scopes.includes(s))) throw new Refusal('invalid_scope', 'requested scope exceeds what the subject holds');
-    const amount = Number(amountText);
     if (currency !== user.limits.currency) throw new Refusal('invalid_scope', `the user's limit is in ${user.limits.currency}`);
-    if (cents(amount) > cents(user.limits.maxAmount)) throw new Refusal('invalid_scope', "amount exceeds the user's payment limit");
+    const limit = parseAmount(user.limits.maxAmount);
+    if (!limit.ok || amount.minor > limit.minor) throw new Refusal('invalid_scope', "amount exceeds the user's payment limit");
 
     const rctx = reqIp === null ? { authn: 'pwd' } : { authn: 'pwd', req_ip: reqIp };
-    const issued = await this.#issuer.issueTxnToken({ subject: user.username, scopes, txn: requestId, purp: purpose, rctx, azd: { amount, currency } });
+    const issued = await this.#issuer.issueTxnToken({ subject: user.username, scopes, txn: requestId, purp: purpose, rctx, azd: { amount: amount.minor / 100, currency } });
     Object.assign(audit, { audience: issued.claims.aud, token_type: 'txn_token', kid: issued.kid, jti: issued.claims.jti, exp: issued.claims.exp });
     // RFC 8693 §2.2.1: N_A, since a transaction token is not an OAuth access token.
     return { access_token: issued.token, issued_token_type: TOKEN_TYPE_TXN_TOKEN, token_type: 'N_A', expires_in: issued.expiresIn };

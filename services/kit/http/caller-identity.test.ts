@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import https from 'node:https';
 import { CertificateAuthority } from '../../ca/authority.ts';
 import { MeshClient } from '../mtls/client.ts';
 import { RevocationList } from '../mtls/revocation-list.ts';
@@ -45,5 +46,25 @@ describe('caller lists compare the whole SPIFFE ID', () => {
       expect(res.json<{ error: string }>().error).toBe('spiffe_id_not_allowed');
     }
     client.close();
+  });
+});
+
+describe('ambiguous security headers', () => {
+  test.each(['authorization', 'txn-token', 'x-forwarded-client-cert'])('a request with two %s headers is refused with 400 header_ambiguous', async (name) => {
+    const svid = await ca.issue({ spiffeId: OPERATOR_ID, dnsNames: ['localhost'] });
+    const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port: server.port, path: '/metrics', method: 'GET', servername: 'localhost', ca: ca.bundlePem, cert: svid.certPem, key: svid.keyPem!, headers: [['host', 'localhost'], [name, 'first'], [name, 'second']].flat() as unknown as Record<string, string> },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status.status, status.body).toBe(400);
+    expect(JSON.parse(status.body).error).toBe('header_ambiguous');
   });
 });

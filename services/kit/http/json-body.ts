@@ -51,3 +51,8 @@ export async function readFormBody(req: IncomingMessage, limit = DEFAULT_BODY_LI
   if (!type.startsWith('application/x-www-form-urlencoded')) throw new BodyError('body_invalid', 'content-type must be application/x-www-form-urlencoded');
   return new URLSearchParams((await readBody(req, limit)).toString('utf8'));
 }
+
+/** A field name taken from a request, cut short for an error message (sendError escapes the rest). */
+export function fieldName(name: string): string {
+  return name.length > 40 ? `${name.slice(0, 40)}...` : name;
+}

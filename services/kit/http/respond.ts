@@ -9,6 +9,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
+export const MAX_DETAIL_CHARS = 300;
+
+/** Error details may quote input (field names): capped, and anything but printable ASCII replaced. */
+export function safeDetail(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > MAX_DETAIL_CHARS ? `${printable.slice(0, MAX_DETAIL_CHARS)}...` : printable;
+}
+
 export function sendError(res: ServerResponse, status: number, reason: ReasonCode, requestId: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { error: reason, request_id: requestId, ...extra }, headers);
+  const details = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, safeDetail(String(v))]));
+  sendJson(res, status, { error: reason, request_id: requestId, ...details }, headers);
 }

@@ -63,6 +63,11 @@ export class ReplayCache {
     return { ok: true };
   }
 
+  /** Gives back the slot of a token whose request was refused before it did anything. */
+  release(jti: string): void {
+    this.#seen.delete(jti);
+  }
+
   #sweep(now: number): void {
     if (now < this.#nextExpiry) return;
     let next = Infinity;

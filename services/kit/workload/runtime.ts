@@ -27,6 +27,7 @@ import { statePaths } from '../state-layout.ts';
 import { TOPOLOGY, type RouteSpec, type ServiceName } from '../../topology.ts';
 import type { WorkloadConfig } from './config.ts';
 import { CrlSync } from './crl-sync.ts';
+import { DependencyUnavailable, isUnreachable } from '../http/dependency-error.ts';
 import type { PeerCall, PeerRequest } from './peer-call.ts';
 import { createSignals, type Signals } from './signals.ts';
 import { createTokenPlane, type TokenPlane } from './token-plane.ts';
@@ -187,7 +188,12 @@ function peerCall(config: WorkloadConfig, client: MeshClient): (peer: ServiceNam
     if (!base) return Promise.reject(new TypeError(`${config.name} has no address for peer ${peer}`));
     const headers = { ...(req.headers ?? {}) };
     if (correlationHeader) headers[CORRELATION_HEADER] = correlationHeader;
-    return client.request({ ...req, headers, url: new URL(req.path, base).href, serverId: spiffeIdFor(peer) });
+    const sent = client.request({ ...req, headers, url: new URL(req.path, base).href, serverId: spiffeIdFor(peer) });
+    // The token service and the CA down is a 503 with their reason, not a generic 500.
+    if (peer !== 'sts' && peer !== 'ca') return sent;
+    return sent.catch((err: unknown) => {
+      throw new DependencyUnavailable(`${peer}_unavailable`, `${peer} unreachable: ${(err as Error).message}`, { cause: err });
+    });
   };
 }
 
@@ -205,7 +211,9 @@ function opsHandlers(workload: Workload): Record<string, RouteHandler> {
     // "Rotate now": the operator forces an SVID renewal (the same path as the scheduled one).
     'POST /admin/renew-svid': async ({ req, res }) => {
       req.resume();
-      await workload.identity.renew();
+      await workload.identity.renew().catch((err: unknown) => {
+        throw isUnreachable(err) ? new DependencyUnavailable('ca_unavailable', `CA unreachable: ${(err as Error).message}`, { cause: err }) : err;
+      });
       sendJson(res, 200, { spiffeId: workload.spiffeId, serial: workload.identity.serial, notAfter: new Date(workload.identity.notAfter).toISOString() });
     },
     'GET /metrics': async ({ res }) => {

@@ -31,6 +31,12 @@ export interface SecuritySettings {
   accessTokenTtlSeconds: number;
   /** The token service issues access tokens for any mesh workload, not only the topology's declared edges (unsafe). */
   widenTokenAudiences: boolean;
+  /** Failed logins of one user before the gateway's back-off starts (a success resets the count). */
+  loginUserFailures: number;
+  /** Failed logins from one client address before the back-off starts. */
+  loginClientFailures: number;
+  /** Ledger entry reads per second and caller identity (burst twice that). */
+  ledgerReadsPerSecond: number;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -49,6 +55,9 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   crlRefreshMs: 2000,
   accessTokenTtlSeconds: 60,
   widenTokenAudiences: false,
+  loginUserFailures: 5,
+  loginClientFailures: 200,
+  ledgerReadsPerSecond: 20,
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */

@@ -45,6 +45,8 @@ export interface TokenPlane {
   guard: Guard;
   /** The access token for the peer and the request's transaction token, for a downstream call. */
   outboundHeaders(ctx: RouteContext, peer: ServiceName): Promise<Record<string, string>>;
+  /** Makes the request's transaction token usable again: the handler refused the request before acting on it. */
+  releaseTxnToken(ctx: RouteContext): void;
   /** Drops the cached access token for a peer that no longer accepts it. */
   invalidate(peer: ServiceName): void;
   /** Access tokens are bound to the certificate they were requested with: a new SVID drops them all. */
@@ -164,6 +166,9 @@ export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, c
       const headers: Record<string, string> = { authorization: `Bearer ${await tokens.get(spiffeIdFor(peer))}` };
       if (ctx.facts.txnToken) headers[TXN_TOKEN_HEADER] = ctx.facts.txnToken;
       return headers;
+    },
+    releaseTxnToken: (ctx) => {
+      if (ctx.facts.txn) replay.release(ctx.facts.txn.jti);
     },
     invalidate: (peer) => tokens.invalidate(spiffeIdFor(peer)),
     onCredentialsRotated: () => tokens.clear(),
