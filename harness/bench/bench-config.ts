@@ -15,7 +15,7 @@ export interface BenchConfig {
   runTimeoutMs: number;
 }
 
-export const QUICK: BenchConfig = { profile: 'quick', repetitions: 3, requests: 200, warmup: 30, connections: 50, sTimeSeconds: 1, microIterations: 300, startupRuns: 2, runTimeoutMs: 60_000 };
+export const QUICK: BenchConfig = { profile: 'quick', repetitions: 3, requests: 150, warmup: 20, connections: 40, sTimeSeconds: 1, microIterations: 200, startupRuns: 2, runTimeoutMs: 60_000 };
 export const FULL: BenchConfig = { profile: 'full', repetitions: 7, requests: 2_000, warmup: 200, connections: 300, sTimeSeconds: 2, microIterations: 3_000, startupRuns: 5, runTimeoutMs: 120_000 };
 
 export const CONCURRENCY = [1, 8, 64] as const;

@@ -22,11 +22,13 @@ import { closedLoop, type Send } from './load.ts';
 
 export interface MicroParts {
   units: Array<{ id: string; label: string; send: Send }>;
+  /** A new access token for the repetition: one minted once would expire during a long run. */
+  refresh(): Promise<void>;
   close(): void;
 }
 
 export async function prepareMicro(ctx: BenchContext): Promise<MicroParts> {
-  const token = await ctx.tokens.accessToken();
+  let token = await ctx.tokens.accessToken();
   const thumbprint = certThumbprint(new X509Certificate(ctx.ladder.client.certPem).raw);
   const jwks = new JwksCache({ fetchJwks: async () => ctx.tokens.jwks(), refreshIntervalMs: 3_600_000, maxStaleMs: 3_600_000 });
   await jwks.refresh();
@@ -64,11 +66,16 @@ export async function prepareMicro(ctx: BenchContext): Promise<MicroParts> {
         },
       },
     ],
+    refresh: async () => {
+      token = await ctx.tokens.accessToken();
+      must(await verifier.verify(token, thumbprint));
+    },
     close: () => client.close(),
   };
 }
 
 export async function microRep(ctx: BenchContext, rep: number, parts: MicroParts): Promise<void> {
+  await parts.refresh();
   for (const unit of rotated(parts.units, rep)) {
     const n = ctx.config.microIterations;
     const m = await closedLoop(unit.send, { concurrency: 1, requests: n, warmup: Math.round(n / 5), timeoutMs: ctx.config.runTimeoutMs });
