@@ -1,4 +1,5 @@
 /** The meshgate command line. Exit codes: 0 pass, 1 gate failed, 2 usage or configuration error. */
+import { benchCommand, benchHelp } from './commands/bench.ts';
 import { caCommand, caHelp } from './commands/ca.ts';
 import { downCommand, downHelp } from './commands/down.ts';
 import { listCommand, listHelp } from './commands/list.ts';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   status: { run: statusCommand, help: statusHelp },
   ca: { run: caCommand, help: caHelp },
   policy: { run: policyCommand, help: policyHelp },
+  bench: { run: benchCommand, help: benchHelp },
   soak: { run: soakCommand, help: soakHelp },
 };
 
