@@ -1,20 +1,14 @@
-import { afterAll, describe, expect, test } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../cli/main.ts';
 import { startCollector, stopCollector } from '../mesh/collector.ts';
 import { statePaths } from '../mesh/state-dir.ts';
 import { otlpForwardingFrom } from './otlp-forwarding.ts';
 import type { SpanRecord } from './span-record.ts';
+import { useTempDirs } from '../test-support/temp-dirs.ts';
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = useTempDirs();
 
 describe('the forwarding target', () => {
   test('comes from the flag first, then the traces endpoint, then the base endpoint', () => {

@@ -1,25 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { isRunning } from '../mesh/process-state.ts';
 import { pollUntil } from '../evidence/poll.ts';
 import type { JournalRecord } from './lifecycle-journal.ts';
-
-const exec = promisify(execFile);
-const BIN = new URL('../bin/meshgate.js', import.meta.url).pathname;
-
-async function meshgate(args: string[], timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { timeout, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { meshgate, MESHGATE_BIN } from '../test-support/meshgate-cli.ts';
+import { useTempDirs } from '../test-support/temp-dirs.ts';
 
 interface Status {
   ok: boolean;
@@ -44,7 +31,7 @@ const journalOf = (state: string): JournalRecord | undefined => {
 /** Starts an attached mutation run and SIGKILLs it once `mutant` is applied (`applied` says when). */
 async function killDuringMutant(state: string, reports: string, mutant: string, applied: () => Promise<boolean>): Promise<void> {
   const out = openSync(join(reports, 'run.log'), 'w');
-  const child = spawn(process.execPath, [BIN, 'run', '--attach', '--state', state, '--mutate', '--report-dir', reports, 'mtls.no-client-cert'], { stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [MESHGATE_BIN, 'run', '--attach', '--state', state, '--mutate', '--report-dir', reports, 'mtls.no-client-cert'], { stdio: ['ignore', out, out] });
   closeSync(out);
   try {
     const entered = await pollUntil(() => journalOf(state)?.subjects.some((s) => s.kind === 'mutant' && s.id === mutant) ?? false, (v) => v, 240_000, 100);
@@ -58,12 +45,7 @@ async function killDuringMutant(state: string, reports: string, mutant: string, 
 
 let state: string;
 let up: { services: Array<{ pid: number }>; collector: { pid: number } };
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
+const tempDir = useTempDirs();
 
 beforeAll(async () => {
   state = tempDir('meshgate-attach-');
@@ -77,7 +59,6 @@ afterAll(async () => {
   expect(down.code, down.stderr).toBe(0);
   for (const s of up.services) expect(isRunning(s.pid)).toBe(false);
   expect(isRunning(up.collector.pid)).toBe(false);
-  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 }, 60_000);
 
 describe('the gate attached to a mesh that meshgate up started', () => {

@@ -6,14 +6,9 @@ import { main } from '../cli/main.ts';
 import { runGate, scanReportFolder, selectGate } from './run-gate.ts';
 import { stateSecrets } from '../mesh/state-secrets.ts';
 import { REPORT_FORMATS } from '../report/write.ts';
+import { useTempDirs } from '../test-support/temp-dirs.ts';
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = useTempDirs();
 
 describe('the gate', () => {
   test('the whole catalog passes on the healthy mesh, writes every format, and mutation mode kills every mutant', async () => {

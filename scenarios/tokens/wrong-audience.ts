@@ -11,8 +11,11 @@ export const scenario = tokenRejectionScenario({
     control: { kind: 'setting', location: 'services/kit/workload/settings.ts', description: 'audienceCheck is true' },
   },
   reason: 'token_wrong_audience',
-  attack: async (_ctx, legit, send) => {
-    const forLedger = await legit.gateway.accessToken('ledger');
+  attack: async (ctx, legit, send) => {
+    // The token service issues a gateway no token for the ledger (undeclared edge), so the ledger-bound token
+    // comes from the one workload that may have one. Audience is checked before the certificate binding.
+    const payments = await ctx.actor('payments');
+    const forLedger = await payments.accessToken('ledger');
     return send(legit.gateway, { authorization: bearer(forLedger), 'txn-token': legit.txnToken }, newReference('tok-aud'));
   },
 });
