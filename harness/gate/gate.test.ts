@@ -1,6 +1,5 @@
-import { afterAll, describe, expect, test } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, test } from 'vitest';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../cli/main.ts';
 import { runGate, scanReportFolder, selectGate } from './run-gate.ts';
