@@ -1,19 +1,53 @@
 /**
- * The reference mesh's declared edges: which workload may call which route.
- * mTLS enforces the caller lists (spiffe_id_not_allowed), the PDP's policies
- * permit exactly these edges, and `meshgate policy check` reports any permit
- * that this file does not declare.
+ * The reference mesh: its workloads and their declared edges (which workload
+ * may call which route). mTLS enforces the caller lists (spiffe_id_not_allowed),
+ * the PDP's policies permit exactly these edges, and `meshgate policy check`
+ * reports any permit that this file does not declare. Adding a workload means
+ * its folder (handlers and main.ts), an entry in WORKLOADS and ROUTES here, and
+ * the policies for its authorized routes.
  */
 import { spiffeIdFor } from './kit/spiffe.ts';
 
-export const SERVICE_NAMES = ['ca', 'sts', 'pdp', 'ledger', 'payments', 'gateway'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** What the launcher and the runtime need to know of a workload. */
+export interface WorkloadDescriptor {
+  name: string;
+  /** The process entry, relative to services/. */
+  entry: string;
+  /** A second listener beside the mTLS port: the CA's enrolment port, the gateway's public HTTPS port. */
+  publicPort?: 'enrolment' | 'https';
+  /** The trust root: it issues every other SVID, starts first and keeps its settings for the run. */
+  trustRoot?: boolean;
+}
+
+/** The one list of workloads, in start order. */
+export const WORKLOADS = [
+  { name: 'ca', entry: 'ca/main.ts', publicPort: 'enrolment', trustRoot: true },
+  { name: 'sts', entry: 'sts/main.ts' },
+  { name: 'pdp', entry: 'pdp/main.ts' },
+  { name: 'ledger', entry: 'ledger/main.ts' },
+  { name: 'payments', entry: 'payments/main.ts' },
+  { name: 'gateway', entry: 'gateway/main.ts', publicPort: 'https' },
+] as const satisfies readonly WorkloadDescriptor[];
+
+export type ServiceName = (typeof WORKLOADS)[number]['name'];
+export const SERVICE_NAMES: readonly ServiceName[] = WORKLOADS.map((w) => w.name);
+export const TRUST_ROOT: ServiceName = WORKLOADS.find((w) => 'trustRoot' in w)!.name;
+/** The workloads the trust root enrols. */
+export const MESH_WORKLOADS: readonly ServiceName[] = SERVICE_NAMES.filter((n) => n !== TRUST_ROOT);
+
+export function isServiceName(name: string): name is ServiceName {
+  return (SERVICE_NAMES as readonly string[]).includes(name);
+}
+
+export function descriptorOf(name: string): WorkloadDescriptor {
+  const found = WORKLOADS.find((w) => w.name === name);
+  if (!found) throw new TypeError(`unknown workload ${JSON.stringify(name)}: the mesh has ${SERVICE_NAMES.join(', ')}`);
+  return found;
+}
 
 /** The harness acts as this identity for admin actions and scraping. */
 export const OPERATOR = 'operator';
 export const OPERATOR_ID = spiffeIdFor(OPERATOR);
-
-export const MESH_WORKLOADS = ['gateway', 'payments', 'ledger', 'sts', 'pdp'] as const;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -36,7 +70,7 @@ function route(method: HttpMethod, path: string, callers: readonly string[], tok
 }
 
 /** Operator-only routes every workload serves on its mTLS port. */
-const OPS = [route('GET', '/healthz', [OPERATOR, ...MESH_WORKLOADS, 'ca'], 'none', false), route('GET', '/metrics', [OPERATOR], 'none', false), route('POST', '/admin/renew-svid', [OPERATOR], 'none', false)];
+const OPS = [route('GET', '/healthz', [OPERATOR, ...SERVICE_NAMES], 'none', false), route('GET', '/metrics', [OPERATOR], 'none', false), route('POST', '/admin/renew-svid', [OPERATOR], 'none', false)];
 
 export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
   ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('POST', '/admin/join-tokens', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],
@@ -59,6 +93,14 @@ export const CA_ENROL_ROUTES = [route('POST', '/join', [], 'none', false), route
 /** Routes on the gateway's public HTTPS port (end users, no client certificate). */
 /** End users carry a user token on POST /payments; the decision is taken at payments, where the resource is known. */
 export const GATEWAY_PUBLIC_ROUTES = [route('POST', '/login', [], 'none', false), route('POST', '/payments', [], 'access', false)];
+
+/** The routes of a workload's second listener, by the kind its descriptor declares. */
+export const PUBLIC_ROUTES: Record<NonNullable<WorkloadDescriptor['publicPort']>, readonly RouteSpec[]> = { enrolment: CA_ENROL_ROUTES, https: GATEWAY_PUBLIC_ROUTES };
+
+/** The mTLS routes of a workload; an unknown name is an error naming the known ones. */
+export function routesOf(name: string): readonly RouteSpec[] {
+  return TOPOLOGY[descriptorOf(name).name as ServiceName];
+}
 
 /** The declared service-to-service edges the PDP must permit (caller → callee action). */
 export interface Edge {

@@ -8,12 +8,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
-import type { ServiceName } from '../../services/topology.ts';
+import { SERVICE_NAMES, type ServiceName } from '../../services/topology.ts';
 import { listeningPorts } from '../attacks/listening-ports.ts';
 import { parseExposition, type MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 import type { SpanRecord } from '../collectors/span-record.ts';
 import { LogCursor } from '../evidence/log-cursor.ts';
-import { LocalMesh, MESH_SERVICES, type LocalMeshOptions } from '../mesh/local-mesh.ts';
+import { LocalMesh, type LocalMeshOptions } from '../mesh/local-mesh.ts';
 import { isPaused } from '../mesh/process-state.ts';
 import type { LedgerView, LogSource, MeshBaseline, MeshEngine, ProcessExposure, ServiceEndpoint } from './mesh-engine.ts';
 import { OperatorApi } from './operator-api.ts';
@@ -71,7 +71,7 @@ export class LocalEngine implements MeshEngine {
   }
 
   services(): ServiceEndpoint[] {
-    return MESH_SERVICES.filter((s) => this.#mesh.ready.has(s)).map((s) => this.endpoint(s));
+    return SERVICE_NAMES.filter((s) => this.#mesh.ready.has(s)).map((s) => this.endpoint(s));
   }
 
   endpoint(service: ServiceName): ServiceEndpoint {
@@ -124,7 +124,7 @@ export class LocalEngine implements MeshEngine {
 
   async converge(to: MeshBaseline = this.#baseline): Promise<string[]> {
     const changed: string[] = [];
-    for (const service of MESH_SERVICES) {
+    for (const service of SERVICE_NAMES) {
       const proc = this.#mesh.process(service);
       if (proc?.running() && isPaused(proc.pid)) {
         proc.signal('SIGCONT');

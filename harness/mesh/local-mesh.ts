@@ -17,7 +17,7 @@ import type { ReadyRecord } from '../../services/kit/workload/runtime.ts';
 import { resolveSettings, type SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { parseWorkloadConfig, type WorkloadConfig } from '../../services/kit/workload/config.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
-import { OPERATOR, SERVICE_NAMES, type ServiceName } from '../../services/topology.ts';
+import { descriptorOf, OPERATOR, SERVICE_NAMES, TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
 import { ERROR_CODES, MeshgateError } from '../errors.ts';
 import { freePorts } from './free-port.ts';
 import { OperatorClient } from './operator.ts';
@@ -25,9 +25,8 @@ import { PACKAGE_ROOT, statePaths, type StatePaths } from './state-dir.ts';
 import { adoptedProcess, spawnedProcess, type StopOutcome, type WorkloadProcess } from './workload-process.ts';
 
 /** Every workload of the reference mesh; all start together and enrol with the CA once it is up. */
-export const MESH_SERVICES: readonly ServiceName[] = SERVICE_NAMES;
 const TELEMETRY_PRELOAD = join(PACKAGE_ROOT, 'services', 'kit', 'telemetry', 'register.ts');
-const entryOf = (name: ServiceName) => join(PACKAGE_ROOT, 'services', name, 'main.ts');
+const entryOf = (name: ServiceName) => join(PACKAGE_ROOT, 'services', descriptorOf(name).entry);
 
 export interface MeshRecordService extends ReadyRecord {
   logFile: string;
@@ -127,7 +126,7 @@ export class LocalMesh {
     Object.assign(mesh.baselineSettings, record.baselineSettings ?? {});
     mesh.baselinePolicyVersion = record.baselinePolicyVersion;
     mesh.collector = record.collector;
-    for (const name of MESH_SERVICES) {
+    for (const name of SERVICE_NAMES) {
       const file = join(paths.configs, `${name}.json`);
       if (existsSync(file)) mesh.configs.set(name, parseWorkloadConfig(JSON.parse(readFileSync(file, 'utf8')), file));
     }
@@ -144,7 +143,7 @@ export class LocalMesh {
   }
 
   get services(): ServiceName[] {
-    return [...MESH_SERVICES];
+    return [...SERVICE_NAMES];
   }
 
   url(service: ServiceName): string {
@@ -168,10 +167,10 @@ export class LocalMesh {
     this.#tokens = new JoinTokenRegistry({ path: p.joinTokens });
 
     const services = this.services;
-    const ports = await freePorts(services.length + 2);
+    const withPublicPort = services.filter((s) => descriptorOf(s).publicPort);
+    const ports = await freePorts(services.length + withPublicPort.length);
     const portOf = new Map(services.map((s, i) => [s, ports[i]!]));
-    const caEnrolPort = ports[services.length]!;
-    const gatewayPublicPort = ports[services.length + 1]!;
+    const publicPortOf = new Map(withPublicPort.map((s, i) => [s, ports[services.length + i]!]));
     const peers = Object.fromEntries(services.map((s) => [s, `https://localhost:${portOf.get(s)}`]));
     for (const name of services) {
       const settings = resolveSettings(this.options.settings?.[name] ?? {});
@@ -180,30 +179,30 @@ export class LocalMesh {
         name,
         stateDir: p.root,
         port: portOf.get(name)!,
-        caEnrolUrl: `https://localhost:${caEnrolPort}`,
-        caUrl: peers.ca!,
+        caEnrolUrl: `https://localhost:${publicPortOf.get(TRUST_ROOT)}`,
+        caUrl: peers[TRUST_ROOT]!,
         bundlePath: p.bundle,
         peers,
         settings,
       };
-      if (name === 'ca') config.publicPort = caEnrolPort;
-      if (name === 'gateway') config.publicPort = gatewayPublicPort;
+      const publicPort = publicPortOf.get(name);
+      if (publicPort) config.publicPort = publicPort;
       if (this.options.otlpEndpoint) config.otlpEndpoint = this.options.otlpEndpoint;
       if (this.options.svidTtlSeconds) config.svidTtlSeconds = this.options.svidTtlSeconds;
       this.configs.set(name, config);
     }
     // Tokens for the first start are known to the CA before it starts; later ones go through its admin API.
     const operatorToken = this.#tokens.add(spiffeIdFor(OPERATOR));
-    for (const s of services) if (s !== 'ca') this.#firstTokens.set(s, this.#tokens.add(spiffeIdFor(s), 120));
+    for (const s of services) if (s !== TRUST_ROOT) this.#firstTokens.set(s, this.#tokens.add(spiffeIdFor(s), 120));
     // Everyone starts at once: workloads wait for the CA's bundle and port, so their start-up overlaps the CA's.
     rmSync(p.bundle, { force: true });
-    await Promise.all([this.#launch('ca').then(() => this.#enrolOperator(operatorToken)), ...services.filter((s) => s !== 'ca').map((s) => this.#launch(s))]);
+    await Promise.all([this.#launch(TRUST_ROOT).then(() => this.#enrolOperator(operatorToken)), ...services.filter((s) => s !== TRUST_ROOT).map((s) => this.#launch(s))]);
     await Promise.all(services.map((s) => this.#waitHealthy(s)));
     this.#writeRecord();
   }
 
   async #enrolOperator(token: string): Promise<void> {
-    const config = this.configs.get('ca')!;
+    const config = this.configs.get(TRUST_ROOT)!;
     const bundlePem = readFileSync(this.paths.bundle, 'utf8');
     const identity = await WorkloadIdentity.enrol(token, { caEnrolUrl: config.caEnrolUrl, caUrl: config.caUrl, bundlePem });
     const bootstrap = new OperatorClient(identity.credentials, { ca: config.caUrl });
@@ -231,7 +230,7 @@ export class LocalMesh {
       // V8's compile cache roughly halves start-up after the first run.
       NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'meshgate-compile-cache'),
     });
-    if (name !== 'ca') {
+    if (name !== TRUST_ROOT) {
       const tokenFile = join(this.paths.configs, `${name}.join-token`);
       writeFileSync(tokenFile, await this.#joinToken(name), { mode: 0o600 });
       env.MESHGATE_JOIN_TOKEN_FILE = tokenFile;
@@ -297,7 +296,7 @@ export class LocalMesh {
   async restart(name: ServiceName, settings: Partial<SecuritySettings> = {}): Promise<void> {
     const config = this.configs.get(name);
     if (!config) throw new TypeError(`unknown service ${name}`);
-    if (name === 'ca') throw new TypeError('the CA cannot be restarted with changed settings');
+    if (name === TRUST_ROOT) throw new TypeError('the CA cannot be restarted with changed settings');
     config.settings = resolveSettings({ ...(this.baselineSettings[name] ?? {}), ...settings });
     await this.#kill(name);
     await this.#launch(name);

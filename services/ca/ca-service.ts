@@ -15,7 +15,6 @@ import { RevocationList } from '../kit/mtls/revocation-list.ts';
 import { spiffeIdFor, checkSpiffeId } from '../kit/spiffe.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
-import { CA_ENROL_ROUTES } from '../topology.ts';
 import { CertificateAuthority, serialOf, type IssueRequest } from './authority.ts';
 import { normaliseSerial } from '../kit/ec-keys.ts';
 import { JoinTokenRegistry } from './join-tokens.ts';
@@ -173,7 +172,7 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
     identity,
     revocation,
     handlers,
-    publicPort: (w) => ({ routes: CA_ENROL_ROUTES, handlers: enrolHandlers(w) }),
+    publicPort: (w) => ({ handlers: enrolHandlers(w) }),
   });
   return { workload, authority, joinTokens, close: () => workload.close() };
 }

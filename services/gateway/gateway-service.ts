@@ -15,7 +15,6 @@ import { recordVerification, STS_ID } from '../kit/workload/token-plane.ts';
 import { withTokenVerifySpan } from '../kit/telemetry/spans.ts';
 import { startWorkload, type PublicPortSpec, type Workload } from '../kit/workload/runtime.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
-import { GATEWAY_PUBLIC_ROUTES } from '../topology.ts';
 
 import { formatMinorUnits, parseAmount } from '../kit/amount.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -102,7 +101,7 @@ function publicPort(workload: Workload): PublicPortSpec {
       ctx.res.end(upstream.body);
     },
   };
-  return { routes: GATEWAY_PUBLIC_ROUTES, handlers: publicHandlers, guards: [userTokenGuard] };
+  return { handlers: publicHandlers, guards: [userTokenGuard] };
 }
 
 export async function startGatewayService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {

@@ -1,23 +1,25 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startWorkload, type Workload } from '../workload/runtime.ts';
+import type { Workload } from '../workload/runtime.ts';
 import { startPdpService, type PdpService } from '../../pdp/pdp-service.ts';
 import { startTestCa, type TestCa } from '../../../harness/testbed/in-process-ca.ts';
 
 let t: TestCa;
 let pdp: PdpService;
+let caller: PdpService;
 let server: Workload;
 let client: Workload;
 
 beforeAll(async () => {
   t = await startTestCa();
-  // Two workloads without token-protected routes, so no token service is needed for the rotation itself.
+  // Two PDPs (no token-protected routes, so no token service is needed for the rotation itself): one calls the other.
   pdp = await startPdpService(t.config('pdp'), t.joinToken('pdp'));
   server = pdp.workload;
-  client = await startWorkload({ config: t.config('gateway', {}, { pdp: server.server.url }), joinToken: t.joinToken('gateway'), handlers: () => ({}) });
+  caller = await startPdpService(t.config('pdp', {}, { pdp: server.server.url }), t.joinToken('pdp'));
+  client = caller.workload;
 });
 
 afterAll(async () => {
-  await client?.close();
+  await caller?.close();
   await pdp?.close();
   await t?.close();
 });

@@ -7,8 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { GaugeConfiguration } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
-import { GATEWAY_PUBLIC_ROUTES, TOPOLOGY } from '../../topology.ts';
-import type { ServiceName } from '../../topology.ts';
+import { descriptorOf, isServiceName, PUBLIC_ROUTES, TOPOLOGY } from '../../topology.ts';
 
 /** 10 µs .. 1 s: a resumed loopback handshake is ~1 ms, a slow full one tens of ms. */
 export const HANDSHAKE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -93,10 +92,9 @@ export interface CreateMeshMetricsOptions {
 }
 
 function topologyRoutes(service: string): string[] | undefined {
-  if (!Object.hasOwn(TOPOLOGY, service)) return undefined;
-  const routes = TOPOLOGY[service as ServiceName].map((r) => r.path);
-  if (service === 'gateway') routes.push(...GATEWAY_PUBLIC_ROUTES.map((r) => r.path));
-  return routes;
+  if (!isServiceName(service)) return undefined;
+  const publicPort = descriptorOf(service).publicPort;
+  return [...TOPOLOGY[service], ...(publicPort ? PUBLIC_ROUTES[publicPort] : [])].map((r) => r.path);
 }
 
 export function createMeshMetrics(service: string, options: CreateMeshMetricsOptions = {}): MeshMetrics {

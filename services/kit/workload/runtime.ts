@@ -24,7 +24,7 @@ import { sendJson } from '../http/respond.ts';
 import type { DecideFn } from '../pep/policy-enforcer.ts';
 import { spiffeIdFor } from '../spiffe.ts';
 import { statePaths } from '../state-layout.ts';
-import { TOPOLOGY, type RouteSpec, type ServiceName } from '../../topology.ts';
+import { descriptorOf, PUBLIC_ROUTES, routesOf, type RouteSpec, type ServiceName } from '../../topology.ts';
 import type { WorkloadConfig } from './config.ts';
 import { CrlSync } from './crl-sync.ts';
 import { DependencyUnavailable, isUnreachable } from '../http/dependency-error.ts';
@@ -34,7 +34,7 @@ import { createTokenPlane, type TokenPlane } from './token-plane.ts';
 import { createPolicyPlane, type PolicyPlane } from './policy-plane.ts';
 
 export interface PublicPortSpec {
-  routes: readonly RouteSpec[];
+/** The second listener's handlers and guards; its routes are the ones the workload's descriptor declares. */
   handlers: Record<string, RouteHandler>;
   guards?: Guard[];
 }
@@ -269,7 +269,7 @@ async function composeWorkload(spec: WorkloadSpec, bundlePem: string): Promise<W
   const { config } = spec;
   const clock = spec.clock ?? systemClock;
   const spiffeId = spiffeIdFor(config.name);
-  const routes = TOPOLOGY[config.name as ServiceName] ?? [];
+  const routes = routesOf(config.name);
   // Fail closed: token-protected routes are never served without a way to verify tokens.
   if (routes.some((r) => r.token !== 'none') && !config.peers.sts) throw new Error(`${config.name} serves token-protected routes but has no token service (peers.sts) to verify them`);
   const identity =
@@ -297,7 +297,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const { identity, revocation, tokenPlane, signals } = workload;
   audit(workload.logger, { event: 'svid_issued', spiffe_id: identity.spiffeId, serial: identity.serial, not_after: new Date(identity.notAfter).toISOString() });
 
-  const routes = TOPOLOGY[config.name as ServiceName] ?? [];
+  const routes = routesOf(config.name);
   const handlers = { ...opsHandlers(workload), ...spec.handlers(workload) };
   const guards = tokenPlane ? [tokenPlane.guard] : [];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
@@ -309,9 +309,11 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const url = await workload.server.listen(config.port);
   const ready: ReadyRecord = { name: config.name, pid: process.pid, spiffeId: workload.spiffeId, url };
 
-  if (spec.publicPort) {
+  const publicKind = descriptorOf(config.name).publicPort;
+  if (Boolean(publicKind) !== Boolean(spec.publicPort)) throw new Error(`${config.name}: the topology ${publicKind ? `declares a ${publicKind} port the workload does not serve` : 'declares no public port, yet the workload serves one'}`);
+  if (publicKind && spec.publicPort) {
     const pub = spec.publicPort(workload);
-    workload.publicServer = new MtlsServer({ credentials: identity.credentials, peerPolicy, requireClientCert: false, onHandshake: signals.handshake }, routerFor(workload, pub.routes, pub.handlers, pub.guards ?? [], false));
+    workload.publicServer = new MtlsServer({ credentials: identity.credentials, peerPolicy, requireClientCert: false, onHandshake: signals.handshake }, routerFor(workload, PUBLIC_ROUTES[publicKind], pub.handlers, pub.guards ?? [], false));
     ready.publicUrl = await workload.publicServer.listen(config.publicPort ?? 0);
   }
 
