@@ -44,7 +44,7 @@ export interface CaService {
 
 export async function startCaService(config: WorkloadConfig): Promise<CaService> {
   const dir = join(config.stateDir, 'ca');
-  const authority = await CertificateAuthority.loadOrCreate(dir, config.svidTtlSeconds ? { defaultTtlSeconds: config.svidTtlSeconds } : {});
+  const authority = await CertificateAuthority.loadOrCreate(dir, { defaultTtlSeconds: config.svidTtlSeconds ?? config.settings.svidTtlSeconds });
   writeFileSync(config.bundlePath, authority.bundlePem);
   const joinTokens = new JoinTokenRegistry({ path: join(dir, 'join-tokens.json') });
   const revocation = new RevocationList(authority.bundlePem);

@@ -12,13 +12,16 @@ import type { JwksCache } from './jwks-cache.ts';
 import { verifySignedJwt } from './signed-jwt.ts';
 
 export const DEFAULT_ALGORITHMS: readonly string[] = ['ES256', 'EdDSA'];
-const SUPPORTED_ALGORITHMS = new Set(['ES256', 'EdDSA']);
+/** HS256 only for the mutant that widens the allow-list: it is verified with the public key as the secret. */
+const SUPPORTED_ALGORITHMS = new Set(['ES256', 'EdDSA', 'HS256']);
 
 export interface VerifierChecks {
   /** Turned off only by mutation tests. */
   audience: boolean;
   /** Turned off only by mutation tests. */
   binding: boolean;
+  /** Turned off only by mutation tests: the typ header is not checked. */
+  type: boolean;
 }
 
 export interface AccessTokenVerifierOptions {
@@ -85,7 +88,7 @@ export class AccessTokenVerifier {
     this.#maxAge = options.maxAgeSeconds ?? 300;
     assertSeconds('maxAgeSeconds', this.#maxAge);
     this.#certBound = options.certBound ?? true;
-    this.#checks = { audience: options.checks?.audience ?? true, binding: options.checks?.binding ?? true };
+    this.#checks = { audience: options.checks?.audience ?? true, binding: options.checks?.binding ?? true, type: options.checks?.type ?? true };
   }
 
   /**
@@ -100,7 +103,7 @@ export class AccessTokenVerifier {
     const hit = connection?.get(token, this, peerCertThumbprint, this.#jwks.version, nowMs);
     if (hit) return { ok: true, claims: hit.claims, kid: hit.kid, cached: true };
 
-    const signed = await verifySignedJwt(token, { jwks: this.#jwks, algorithms: this.#algorithms, type: ACCESS_TOKEN_TYPE });
+    const signed = await verifySignedJwt(token, { jwks: this.#jwks, algorithms: this.#algorithms, type: this.#checks.type ? ACCESS_TOKEN_TYPE : undefined });
     if (!signed.ok) return signed;
     const { payload, kid, jwksVersion } = signed;
     const fail = (reason: TokenReason): AccessTokenResult => ({ ok: false, reason, kid });

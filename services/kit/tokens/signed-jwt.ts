@@ -3,6 +3,7 @@
  * forger nothing about the claims: structure → alg → kid → key state →
  * signature → typ → payload. Claims are only read from an authenticated payload.
  */
+import { KeyObject } from 'node:crypto';
 import { compactVerify, errors } from 'jose';
 import type { TokenReason } from '../reasons.ts';
 import { parseCompactHeader, parseJsonObject } from './compact-token.ts';
@@ -11,8 +12,8 @@ import { KID_PATTERN, type JwksCache } from './jwks-cache.ts';
 export interface SignedJwtOptions {
   jwks: JwksCache;
   algorithms: readonly string[];
-  /** The expected `typ`, e.g. "at+jwt"; "application/" prefix and letter case are ignored (RFC 7515 §4.1.9). */
-  type: string;
+  /** The expected `typ`, e.g. "at+jwt"; "application/" prefix and letter case are ignored (RFC 7515 §4.1.9). Undefined only in the mutant that skips it. */
+  type: string | undefined;
 }
 
 export type SignedJwt =
@@ -41,17 +42,19 @@ export async function verifySignedJwt(token: string, options: SignedJwtOptions):
   const found = await options.jwks.lookup(kid);
   if (found.status === 'revoked') return { ok: false, reason: 'token_key_revoked', kid };
   if (found.status === 'unknown') return { ok: false, reason: 'token_unknown_kid', kid };
-  // A key is bound to one algorithm; a header naming another is a confusion attempt.
-  if (found.alg !== alg) return { ok: false, reason: 'token_alg_not_allowed', kid };
+  // A key is bound to one algorithm; a header naming another is a confusion attempt (HS256 passes only where the mutant allowed it).
+  const hmacConfusion = alg === 'HS256';
+  if (found.alg !== alg && !hmacConfusion) return { ok: false, reason: 'token_alg_not_allowed', kid };
   let payloadBytes: Uint8Array;
   try {
-    ({ payload: payloadBytes } = await compactVerify(token, found.key, { algorithms: [alg] }));
+    const key = hmacConfusion ? Buffer.from(KeyObject.from(found.key).export({ type: 'spki', format: 'pem' })) : found.key;
+    ({ payload: payloadBytes } = await compactVerify(token, key, { algorithms: [alg] }));
   } catch (err) {
     if (err instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'token_bad_signature', kid };
     if (err instanceof errors.JOSEAlgNotAllowed) return { ok: false, reason: 'token_alg_not_allowed', kid };
     return { ok: false, reason: 'token_malformed', kid };
   }
-  if (normalizeType(header.typ) !== options.type) return { ok: false, reason: 'token_wrong_type', kid };
+  if (options.type !== undefined && normalizeType(header.typ) !== options.type) return { ok: false, reason: 'token_wrong_type', kid };
   let text: string;
   try {
     text = decoder.decode(payloadBytes);

@@ -28,7 +28,7 @@ export interface TxnTokenVerifierOptions {
   /** Default 60 s: transaction tokens live for seconds. */
   maxAgeSeconds?: number;
   /** Turned off only by mutation tests. */
-  checks?: { audience?: boolean };
+  checks?: { audience?: boolean; type?: boolean };
 }
 
 export type TxnTokenResult = { ok: true; claims: TxnTokenClaims; kid: string } | { ok: false; reason: TokenReason; kid?: string };
@@ -58,6 +58,7 @@ export class TxnTokenVerifier {
   readonly #skew: number;
   readonly #maxAge: number;
   readonly #checkAudience: boolean;
+  readonly #checkType: boolean;
 
   constructor(options: TxnTokenVerifierOptions) {
     if (!isNonEmptyString(options?.issuer)) throw new TypeError('TxnTokenVerifier: issuer must be a non-empty string');
@@ -76,12 +77,13 @@ export class TxnTokenVerifier {
     this.#maxAge = options.maxAgeSeconds ?? 60;
     assertSeconds('maxAgeSeconds', this.#maxAge);
     this.#checkAudience = options.checks?.audience ?? true;
+    this.#checkType = options.checks?.type ?? true;
   }
 
   async verify(token: string | undefined): Promise<TxnTokenResult> {
     if (token === undefined || token === '') return { ok: false, reason: 'token_missing' };
     if (typeof token !== 'string') return { ok: false, reason: 'token_malformed' };
-    const signed = await verifySignedJwt(token, { jwks: this.#jwks, algorithms: this.#algorithms, type: TXN_TOKEN_TYPE });
+    const signed = await verifySignedJwt(token, { jwks: this.#jwks, algorithms: this.#algorithms, type: this.#checkType ? TXN_TOKEN_TYPE : undefined });
     if (!signed.ok) return signed;
     const { payload, kid } = signed;
     const fail = (reason: TokenReason): TxnTokenResult => ({ ok: false, reason, kid });

@@ -12,6 +12,8 @@ export interface CrlSyncOptions {
   client: () => MeshClient;
   revocation: RevocationList;
   intervalMs: number;
+  /** false: no long poll, only a fetch every intervalMs (the slow-propagation misconfiguration). */
+  longPoll?: boolean;
   onUpdate?: (number: number) => void;
   onError?: (err: Error) => void;
 }
@@ -48,13 +50,19 @@ export class CrlSync {
   }
 
   async #loop(): Promise<void> {
+    const longPoll = this.#options.longPoll !== false;
     while (!this.#stopped) {
       try {
-        await this.#fetch(true);
+        await this.#fetch(longPoll);
+        if (!longPoll) await this.#pause();
       } catch {
-        await new Promise((r) => setTimeout(r, this.#options.intervalMs).unref());
+        await this.#pause();
       }
     }
+  }
+
+  #pause(): Promise<void> {
+    return new Promise((r) => setTimeout(r, this.#options.intervalMs).unref());
   }
 
   stop(): void {

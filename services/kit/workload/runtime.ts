@@ -27,14 +27,15 @@ import { statePaths } from '../state-layout.ts';
 import { descriptorOf, PUBLIC_ROUTES, routesOf, type RouteSpec, type ServiceName } from '../../topology.ts';
 import type { WorkloadConfig } from './config.ts';
 import { CrlSync } from './crl-sync.ts';
+import { forwardedPeer } from '../mtls/forwarded-client-cert.ts';
 import { DependencyUnavailable, isUnreachable } from '../http/dependency-error.ts';
 import type { PeerCall, PeerRequest } from './peer-call.ts';
 import { createSignals, type Signals } from './signals.ts';
 import { createTokenPlane, type TokenPlane } from './token-plane.ts';
 import { createPolicyPlane, type PolicyPlane } from './policy-plane.ts';
 
-export interface PublicPortSpec {
 /** The second listener's handlers and guards; its routes are the ones the workload's descriptor declares. */
+export interface PublicPortSpec {
   handlers: Record<string, RouteHandler>;
   guards?: Guard[];
 }
@@ -163,6 +164,7 @@ export class Workload {
       client: () => this.client,
       revocation: this.revocation,
       intervalMs: this.config.settings.crlRefreshMs,
+      longPoll: this.config.settings.crlLongPoll,
       onUpdate: (number) => this.logger.info({ crl_number: number, revoked: this.revocation.size }, 'CRL updated'),
       onError: (err) => this.logger.warn({ err: err.message }, 'CRL refresh failed'),
     });
@@ -222,6 +224,12 @@ function opsHandlers(workload: Workload): Record<string, RouteHandler> {
       res.end(text);
     },
   };
+}
+
+/** The weak-internal-trust mutant: a forwarded-certificate header stands in for the TLS peer. */
+function trustingForwardedCert(workload: Workload, route: ReturnType<typeof routerFor>): ReturnType<typeof routerFor> {
+  if (!workload.config.settings.trustForwardedClientCert) return route;
+  return (req, res, peer) => route(req, res, forwardedPeer(req) ?? peer);
 }
 
 function routerFor(workload: Workload, routes: readonly RouteSpec[], handlers: Record<string, RouteHandler>, guards: Guard[], enforceCallers: boolean): (req: IncomingMessage, res: ServerResponse, peer: PeerIdentity | undefined) => void {
@@ -301,7 +309,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const handlers = { ...opsHandlers(workload), ...spec.handlers(workload) };
   const guards = tokenPlane ? [tokenPlane.guard] : [];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
-  workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed }, routerFor(workload, routes, handlers, guards, true));
+  workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed }, trustingForwardedCert(workload, routerFor(workload, routes, handlers, guards, true)));
 
   if (!spec.revocation) await workload.startCrlSync();
   // Ready means able to verify tokens: the token service's keys must be loaded first.
@@ -319,7 +327,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
 
   if (config.settings.plaintextPort) {
     // The misconfiguration: the same routes, no TLS, no peer identity.
-    const plain = routerFor(workload, routes, handlers, guards, false);
+    const plain = trustingForwardedCert(workload, routerFor(workload, routes, handlers, guards, !workload.config.settings.trustForwardedClientCert));
     const plaintext = http.createServer((req, res) => plain(req, res, undefined));
     workload.plaintextServer = plaintext;
     await new Promise<void>((r) => plaintext.listen(config.plaintextPort ?? 0, '127.0.0.1', r));

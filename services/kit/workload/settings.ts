@@ -37,6 +37,18 @@ export interface SecuritySettings {
   loginClientFailures: number;
   /** Ledger entry reads per second and caller identity (burst twice that). */
   ledgerReadsPerSecond: number;
+  /** Lifetime of the SVIDs the CA issues (long-lived certificates are the misconfiguration). */
+  svidTtlSeconds: number;
+  /** Clock skew tolerated on token exp/nbf/iat. */
+  tokenSkewSeconds: number;
+  /** Also accept HS256 tokens, keyed with the published public key as a naive library would (unsafe). */
+  allowHmacTokens: boolean;
+  /** Require the token's typ header (at+jwt, txn+jwt). */
+  checkTokenType: boolean;
+  /** Learn of revocations at once through the CA's CRL long poll; off leaves only the crlRefreshMs interval. */
+  crlLongPoll: boolean;
+  /** Take an x-forwarded-client-cert header on the mesh ports as the caller's identity (unsafe: trust by header). */
+  trustForwardedClientCert: boolean;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -58,6 +70,12 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   loginUserFailures: 5,
   loginClientFailures: 200,
   ledgerReadsPerSecond: 20,
+  svidTtlSeconds: 600,
+  tokenSkewSeconds: 5,
+  allowHmacTokens: false,
+  checkTokenType: true,
+  crlLongPoll: true,
+  trustForwardedClientCert: false,
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */

@@ -10,7 +10,7 @@ import type { MeshMetrics } from '../metrics/mesh-metrics.ts';
 import type { Clock } from '../clock.ts';
 import type { Guard, RouteContext } from '../http/mesh-router.ts';
 import { AccessTokenCache } from '../tokens/access-token-cache.ts';
-import { AccessTokenVerifier } from '../tokens/access-token-verifier.ts';
+import { AccessTokenVerifier, DEFAULT_ALGORITHMS } from '../tokens/access-token-verifier.ts';
 import { readBearer } from '../tokens/bearer.ts';
 import { withTokenVerifySpan, type TokenVerifyRecorder } from '../telemetry/spans.ts';
 import { connectionTokenCacheFor } from '../tokens/connection-token-cache.ts';
@@ -55,6 +55,11 @@ export interface TokenPlane {
   /** Resolves once the token service's keys are loaded (bounded). */
   ready(timeoutMs: number): Promise<void>;
   close(): void;
+}
+
+/** The algorithm allow-list: HS256 only in the mutant that widens it. */
+export function tokenAlgorithms(settings: SecuritySettings): readonly string[] {
+  return settings.allowHmacTokens ? [...DEFAULT_ALGORITHMS, 'HS256'] : DEFAULT_ALGORITHMS;
 }
 
 /** One verification, seen two ways: counter and span (never the token). */
@@ -117,11 +122,13 @@ export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, c
     audience: spiffeId,
     jwks,
     clock,
-    checks: { audience: settings.audienceCheck, binding: settings.tokenBinding },
+    algorithms: tokenAlgorithms(settings),
+    skewSeconds: settings.tokenSkewSeconds,
+    checks: { audience: settings.audienceCheck, binding: settings.tokenBinding, type: settings.checkTokenType },
   });
   const replay = new ReplayCache({ maxEntries: 100_000, enabled: settings.replayCache, clock });
   metrics.setReplayCacheSource(() => replay.size);
-  const txnVerifier = new TxnTokenVerifier({ issuer: STS_ID, jwks, replay, clock });
+  const txnVerifier = new TxnTokenVerifier({ issuer: STS_ID, jwks, replay, clock, algorithms: tokenAlgorithms(settings), skewSeconds: settings.tokenSkewSeconds, checks: { type: settings.checkTokenType } });
   const tokens = createAccessTokenCache(call, clock);
 
   const refuse = (ctx: RouteContext, reason: TokenReason) => {
