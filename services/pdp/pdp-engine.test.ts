@@ -5,6 +5,7 @@ import { declaredEdges } from '../topology.ts';
 import type { DecisionRequest, DecisionValue } from '../kit/pep/decision-types.ts';
 import { PdpEngine } from './pdp-engine.ts';
 import { PolicyStore } from './policy-store.ts';
+import { DEMO_USERS } from './user-directory.ts';
 
 const POLICY_DIR = fileURLToPath(new URL('./policies/', import.meta.url));
 const store = await PolicyStore.fromDirectory(POLICY_DIR);
@@ -29,6 +30,13 @@ interface Spec {
   extraContext?: Record<string, DecisionValue>;
 }
 
+/** A user's limit in the directory the policies see, in minor units. */
+function limitOf(user: string): number {
+  const found = DEMO_USERS.find((u) => u.id === user);
+  if (!found) throw new TypeError(`no demo user ${user}`);
+  return found.limit;
+}
+
 /** A request that fits the schema; defaults are a valid gateway → payments payment for alice. */
 function request(spec: Spec = {}): DecisionRequest {
   const action = spec.action ?? 'POST /payments';
@@ -45,12 +53,12 @@ function request(spec: Spec = {}): DecisionRequest {
 // Golden table: [name, request, decision, determining policy ids].
 const GOLDEN: [string, DecisionRequest, 'allow' | 'deny', string[]][] = [
   ['gateway creates a payment', request(), 'allow', ['gateway-create-payment']],
-  ['gateway, amount exactly at alice’s limit', request({ amount: 500_000 }), 'allow', ['gateway-create-payment']],
+  ['gateway, amount exactly at alice’s limit', request({ amount: limitOf('alice') }), 'allow', ['gateway-create-payment']],
   ['gateway, amount 1', request({ amount: 1 }), 'allow', ['gateway-create-payment']],
   ['gateway, USD', request({ currency: 'USD' }), 'allow', ['gateway-create-payment']],
-  ['gateway, amount one over alice’s limit', request({ amount: 500_001 }), 'deny', []],
-  ['gateway, bob one over his limit', request({ user: 'bob', owner: 'bob', amount: 50_001 }), 'deny', []],
-  ['gateway, bob at his limit', request({ user: 'bob', owner: 'bob', amount: 50_000 }), 'allow', ['gateway-create-payment']],
+  ['gateway, amount one over alice’s limit', request({ amount: limitOf('alice') + 1 }), 'deny', []],
+  ['gateway, bob one over his limit', request({ user: 'bob', owner: 'bob', amount: limitOf('bob') + 1 }), 'deny', []],
+  ['gateway, bob at his limit', request({ user: 'bob', owner: 'bob', amount: limitOf('bob') }), 'allow', ['gateway-create-payment']],
   ['gateway, currency not settled (JPY)', request({ currency: 'JPY' }), 'deny', []],
   ['gateway, payment for another user than the txn user', request({ owner: 'bob' }), 'deny', ['forbid-other-users-resource']],
   ['gateway, amount 0', request({ amount: 0 }), 'deny', ['forbid-non-positive-amount']],
@@ -62,7 +70,7 @@ const GOLDEN: [string, DecisionRequest, 'allow' | 'deny', string[]][] = [
   ['gateway, user unknown to the directory', request({ user: 'mallory', owner: 'mallory' }), 'deny', []],
   ['payments books an entry', request({ principal: PAYMENTS, action: 'POST /entries' }), 'allow', ['payments-create-entry']],
   ['payments, entry for another user than the txn user', request({ principal: PAYMENTS, action: 'POST /entries', owner: 'bob' }), 'deny', ['forbid-other-users-resource']],
-  ['payments, entry over the user’s limit', request({ principal: PAYMENTS, action: 'POST /entries', user: 'bob', owner: 'bob', amount: 60_000 }), 'deny', []],
+  ['payments, entry over the user’s limit', request({ principal: PAYMENTS, action: 'POST /entries', user: 'bob', owner: 'bob', amount: limitOf('bob') + 1 }), 'deny', []],
   ['payments, entry in an unsettled currency', request({ principal: PAYMENTS, action: 'POST /entries', currency: 'XXX' }), 'deny', []],
   ['payments reads an entry (read scope)', request({ principal: PAYMENTS, action: 'GET /entries/:id', scope: ['payments:read'] }), 'allow', ['payments-read-entry']],
   ['payments reads an entry (write scope)', request({ principal: PAYMENTS, action: 'GET /entries/:id' }), 'allow', ['payments-read-entry']],

@@ -1,5 +1,6 @@
 /** The PDP's directory of demo users: what policies may know about a user beyond the token. */
 import type { EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { DEMO_USERS as PEOPLE } from '../demo-users.ts';
 
 export interface DirectoryUser {
   id: string;
@@ -7,10 +8,8 @@ export interface DirectoryUser {
   limit: number;
 }
 
-export const DEMO_USERS: readonly DirectoryUser[] = [
-  { id: 'alice', limit: 500_000 },
-  { id: 'bob', limit: 50_000 },
-];
+/** The demo users with the token service's limits, in minor units (whole major amounts, so exact). */
+export const DEMO_USERS: readonly DirectoryUser[] = PEOPLE.map((u) => ({ id: u.username, limit: Math.round(u.limits.maxAmount * 100) }));
 
 /** Cedar entities for a user list; throws TypeError naming every bad entry. */
 export function userEntities(users: readonly DirectoryUser[]): EntityJson[] {

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS, UserDirectory } from './user-directory.ts';
+import { DEMO_USERS } from '../demo-users.ts';
+import { UserDirectory } from './user-directory.ts';
 
 let dir: string;
 beforeAll(async () => {

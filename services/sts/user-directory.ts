@@ -5,26 +5,10 @@
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { DEMO_USERS, type DemoUser } from '../demo-users.ts';
 
-export interface PaymentLimits {
-  /** Largest single payment, in major units of currency. */
-  maxAmount: number;
-  currency: string;
-}
-
-export interface UserSpec {
-  username: string;
-  scopes: readonly string[];
-  limits: PaymentLimits;
-}
-
+export type UserSpec = DemoUser;
 export type User = Readonly<UserSpec>;
-
-export const DEMO_USERS: readonly UserSpec[] = [
-  { username: 'alice', scopes: ['payments:write', 'payments:read'], limits: { maxAmount: 1000, currency: 'EUR' } },
-  { username: 'bob', scopes: ['payments:write'], limits: { maxAmount: 100, currency: 'EUR' } },
-  { username: 'carol', scopes: ['payments:read'], limits: { maxAmount: 0, currency: 'EUR' } },
-];
 
 export interface UserDirectoryOptions {
   users?: readonly UserSpec[];
