@@ -10,6 +10,7 @@ import { startCaService, type CaService } from '../../services/ca/ca-service.ts'
 import { resolveSettings, type SecuritySettings } from '../../services/kit/workload/settings.ts';
 import type { WorkloadConfig } from '../../services/kit/workload/config.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
+import type { Clock } from '../../services/kit/clock.ts';
 import { freePorts } from '../mesh/free-port.ts';
 
 export interface TestCa {
@@ -20,7 +21,8 @@ export interface TestCa {
   close(): Promise<void>;
 }
 
-export async function startTestCa(): Promise<TestCa> {
+/** A clock given here decides the CA's expiries (join tokens, certificates); tests move it instead of sleeping. */
+export async function startTestCa(options: { clock?: Clock } = {}): Promise<TestCa> {
   const stateDir = mkdtempSync(join(tmpdir(), 'meshgate-test-'));
   const [port, enrolPort] = await freePorts(2);
   const base: WorkloadConfig = {
@@ -34,7 +36,7 @@ export async function startTestCa(): Promise<TestCa> {
     peers: { ca: `https://localhost:${port}` },
     settings: resolveSettings({}),
   };
-  const ca = await startCaService(base);
+  const ca = await startCaService(base, options.clock);
   return {
     ca,
     stateDir,

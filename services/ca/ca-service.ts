@@ -14,6 +14,7 @@ import { WorkloadIdentity } from '../kit/identity/workload-identity.ts';
 import { RevocationList } from '../kit/mtls/revocation-list.ts';
 import { spiffeIdFor, checkSpiffeId } from '../kit/spiffe.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { CertificateAuthority, serialOf, type IssueRequest } from './authority.ts';
 import { normaliseSerial } from '../kit/ec-keys.ts';
@@ -42,11 +43,11 @@ export interface CaService {
   close(): Promise<void>;
 }
 
-export async function startCaService(config: WorkloadConfig): Promise<CaService> {
+export async function startCaService(config: WorkloadConfig, clock: Clock = systemClock): Promise<CaService> {
   const dir = join(config.stateDir, 'ca');
-  const authority = await CertificateAuthority.loadOrCreate(dir, { defaultTtlSeconds: config.svidTtlSeconds ?? config.settings.svidTtlSeconds });
+  const authority = await CertificateAuthority.loadOrCreate(dir, { defaultTtlSeconds: config.svidTtlSeconds ?? config.settings.svidTtlSeconds, clock });
   writeFileSync(config.bundlePath, authority.bundlePem);
-  const joinTokens = new JoinTokenRegistry({ path: join(dir, 'join-tokens.json') });
+  const joinTokens = new JoinTokenRegistry({ path: join(dir, 'join-tokens.json'), clock });
   const revocation = new RevocationList(authority.bundlePem);
   const initialCrl = await authority.crl();
   await revocation.update(initialCrl.pem, initialCrl.number);
@@ -59,7 +60,7 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
     return { svid: { ...next, bundlePem: authority.bundlePem }, keyPem: next.keyPem! };
   };
   const own = await issueOwn();
-  const identity = WorkloadIdentity.fromCredentials({ certPem: own.svid.certPem, keyPem: own.keyPem, bundlePem: authority.bundlePem }, { caEnrolUrl: '', caUrl: '', bundlePem: authority.bundlePem, renewer: issueOwn });
+  const identity = WorkloadIdentity.fromCredentials({ certPem: own.svid.certPem, keyPem: own.keyPem, bundlePem: authority.bundlePem }, { caEnrolUrl: '', caUrl: '', bundlePem: authority.bundlePem, renewer: issueOwn, clock });
 
   const svidBody = (svid: Awaited<ReturnType<CertificateAuthority['issue']>>) => ({ ...svid, keyPem: undefined, bundlePem: authority.bundlePem });
 
@@ -168,6 +169,7 @@ export async function startCaService(config: WorkloadConfig): Promise<CaService>
   });
 
   const workload = await startWorkload({
+    clock,
     config,
     identity,
     revocation,

@@ -14,6 +14,7 @@ import { tokenRefusal } from '../kit/tokens/refusal.ts';
 import { recordVerification, STS_ID } from '../kit/workload/token-plane.ts';
 import { withTokenVerifySpan } from '../kit/telemetry/spans.ts';
 import { startWorkload, type PublicPortSpec, type Workload } from '../kit/workload/runtime.ts';
+import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 
 import { formatMinorUnits, parseAmount } from '../kit/amount.ts';
@@ -104,8 +105,8 @@ function publicPort(workload: Workload): PublicPortSpec {
   return { handlers: publicHandlers, guards: [userTokenGuard] };
 }
 
-export async function startGatewayService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
-  const spec: Parameters<typeof startWorkload>[0] = { config, handlers: () => ({}), publicPort };
+export async function startGatewayService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<Workload> {
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers: () => ({}), publicPort, clock };
   if (joinToken !== undefined) spec.joinToken = joinToken;
   return startWorkload(spec);
 }

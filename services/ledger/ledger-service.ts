@@ -7,6 +7,7 @@ import { startWorkload, type Workload, type WorkloadSpec } from '../kit/workload
 import { minorUnits } from '../kit/workload/policy-plane.ts';
 import { statePaths } from '../kit/state-layout.ts';
 import { embeddedPdp } from '../pdp/embedded-pdp.ts';
+import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { LedgerStore, type EntryInput } from './ledger-store.ts';
 import { parseAmount } from '../kit/amount.ts';
@@ -29,7 +30,7 @@ export function validateEntry(body: unknown): { ok: true; value: EntryInput } | 
   return problems.length ? { ok: false, problems } : { ok: true, value: b as unknown as EntryInput };
 }
 
-export async function startLedgerService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
+export async function startLedgerService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<Workload> {
   const store = new LedgerStore(statePaths(config.stateDir).ledgerDb);
   const reads = new CallerRateLimit(config.settings.ledgerReadsPerSecond);
   const handlers = (workload: Workload): Record<string, RouteHandler> => ({
@@ -67,7 +68,7 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
       sendJson(ctx.res, 200, { ...entry, cardToken: undefined });
     },
   });
-  const spec: WorkloadSpec = { config, handlers, embeddedPdp };
+  const spec: WorkloadSpec = { config, handlers, embeddedPdp, clock };
   if (joinToken !== undefined) spec.joinToken = joinToken;
   const workload = await startWorkload(spec);
   workload.onClose(() => store.close());

@@ -9,13 +9,14 @@ import { logRequestBody } from '../kit/log/logger.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import { statePaths } from '../kit/state-layout.ts';
 import { embeddedPdp } from '../pdp/embedded-pdp.ts';
+import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { CardVault } from './card-vault.ts';
 import { validatePaymentRequest } from './payment-request.ts';
 
 export const PAYMENT_BODY_LIMIT = 8 * 1024;
 
-export async function startPaymentsService(config: WorkloadConfig, joinToken: string | undefined): Promise<Workload> {
+export async function startPaymentsService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<Workload> {
   const vault = CardVault.loadOrCreate(statePaths(config.stateDir).cardKey);
   const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /payments': async (ctx) => {
@@ -52,7 +53,7 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       sendJson(ctx.res, booked.status, { paymentId: entry.id, status: 'booked', reference: value.reference, amount: value.amount, currency: value.currency, cardLast4: sealed.last4, owner, replayed: entry.replayed === true });
     },
   });
-  const spec: Parameters<typeof startWorkload>[0] = { config, handlers, embeddedPdp };
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers, embeddedPdp, clock };
   if (joinToken !== undefined) spec.joinToken = joinToken;
   return startWorkload(spec);
 }

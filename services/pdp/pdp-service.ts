@@ -9,6 +9,7 @@ import { readJsonBody, BodyError } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { statePaths } from '../kit/state-layout.ts';
 import { PACKAGE_POLICY_DIR } from './policy-directory-default.ts';
@@ -24,8 +25,8 @@ export interface PdpService {
   close(): Promise<void>;
 }
 
-export async function startPdpService(config: WorkloadConfig, joinToken: string | undefined, policyDir = PACKAGE_POLICY_DIR): Promise<PdpService> {
-  const store = await PolicyStore.fromDirectory(policyDir);
+export async function startPdpService(config: WorkloadConfig, joinToken: string | undefined, policyDir = PACKAGE_POLICY_DIR, clock: Clock = systemClock): Promise<PdpService> {
+  const store = await PolicyStore.fromDirectory(policyDir, { clock });
   const engine = new PdpEngine({ policies: store });
   const decisions = createLogger({ service: 'pdp-decisions', destination: statePaths(config.stateDir).log('pdp-decisions') });
 
@@ -68,7 +69,7 @@ export async function startPdpService(config: WorkloadConfig, joinToken: string 
     },
   });
 
-  const spec: Parameters<typeof startWorkload>[0] = { config, handlers };
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers, clock };
   if (joinToken !== undefined) spec.joinToken = joinToken;
   const workload = await startWorkload(spec);
   store.onAudit((record) => {

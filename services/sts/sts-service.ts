@@ -10,6 +10,7 @@ import { readFormBody, readJsonBody, BodyError } from '../kit/http/json-body.ts'
 import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { RouteHandler } from '../kit/http/mesh-router.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { revokeSigningKey, rotateSigningKey } from './admin.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -23,15 +24,15 @@ export interface StsService {
   close(): Promise<void>;
 }
 
-export async function startStsService(config: WorkloadConfig, joinToken: string | undefined): Promise<StsService> {
+export async function startStsService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<StsService> {
   const accessTokenTtlSeconds = config.settings.accessTokenTtlSeconds;
-  const keys = await SigningKeys.create({ maxTokenLifetimeSeconds: Math.max(300, accessTokenTtlSeconds) });
-  const issuer = new TokenIssuer({ keys, accessTokenTtlSeconds });
+  const keys = await SigningKeys.create({ maxTokenLifetimeSeconds: Math.max(300, accessTokenTtlSeconds), clock });
+  const issuer = new TokenIssuer({ keys, accessTokenTtlSeconds, clock });
   const users = await UserDirectory.create();
   mkdirSync(join(config.stateDir, 'sts'), { recursive: true, mode: 0o700 });
   await users.writeCredentialsFile(join(config.stateDir, 'sts', 'users.json'));
   // Least privilege: an access token exists only for an edge the topology declares ('any-workload' is the mutant).
-  const endpoint = new TokenEndpoint({ issuer, users, audiencePolicy: config.settings.widenTokenAudiences ? 'any-workload' : 'declared-edges' });
+  const endpoint = new TokenEndpoint({ issuer, users, clock, audiencePolicy: config.settings.widenTokenAudiences ? 'any-workload' : 'declared-edges' });
 
   const handlers = (workload: Workload): Record<string, RouteHandler> => ({
     'POST /token': async (ctx) => {
@@ -50,7 +51,7 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
     'GET /.well-known/jwks.json': ({ res }) => sendJson(res, 200, keys.jwks(), { 'cache-control': 'max-age=1' }),
     'POST /admin/rotate': async (ctx) => {
       ctx.req.resume();
-      const answer = await rotateSigningKey(keys, ctx.peer!.spiffeId);
+      const answer = await rotateSigningKey(keys, ctx.peer!.spiffeId, clock);
       workload.metrics.jwksEvents.inc({ event: 'rotated' });
       audit(workload.logger, { ...answer.audit, event: 'key_rotated', request_id: ctx.requestId });
       sendJson(ctx.res, answer.status, answer.body);
@@ -58,7 +59,7 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
     'POST /admin/revoke': async (ctx) => {
       const body = await readJsonBody(ctx.req);
       if (body === null || typeof body !== 'object') throw new BodyError('body_invalid', 'body must be a JSON object with kid');
-      const answer = await revokeSigningKey(keys, (body as { kid?: unknown }).kid, ctx.peer!.spiffeId);
+      const answer = await revokeSigningKey(keys, (body as { kid?: unknown }).kid, ctx.peer!.spiffeId, clock);
       if (answer.status === 200) {
         workload.metrics.jwksEvents.inc({ event: 'revoked' });
         audit(workload.logger, { ...answer.audit, event: 'key_revoked', request_id: ctx.requestId });
@@ -67,7 +68,7 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
     },
   });
 
-  const spec: Parameters<typeof startWorkload>[0] = { config, handlers };
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers, clock };
   if (joinToken !== undefined) spec.joinToken = joinToken;
   const workload = await startWorkload(spec);
   const ticker = setInterval(() => {
