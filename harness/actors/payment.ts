@@ -6,6 +6,9 @@ export interface PaymentBody {
   reference: string;
 }
 
+/** The documented Visa test number every sample payment carries (not a real card). */
+export const SAMPLE_CARD_NUMBER = '4111111111111111';
+
 export function samplePayment(reference: string, overrides: Partial<PaymentBody> = {}): PaymentBody {
-  return { amount: 25, currency: 'EUR', card: { number: '4111111111111111', expiry: '12/39' }, reference, ...overrides };
+  return { amount: 25, currency: 'EUR', card: { number: SAMPLE_CARD_NUMBER, expiry: '12/39' }, reference, ...overrides };
 }

@@ -43,6 +43,13 @@ export function canaryJwt(runId: string): string {
   return `${header}.${payload}.${randomBytes(64).toString('base64url')}`;
 }
 
+/** Every canary this process has planted: a report-folder scan tells them (harness-made fakes) from real secrets. */
+const planted: Canary[] = [];
+
+export function plantedCanaries(): readonly Canary[] {
+  return planted;
+}
+
 export function createCanaries(runId: string = randomBytes(6).toString('hex')): CanarySet {
   if (typeof runId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(runId)) throw new TypeError(`createCanaries: runId must be 1-64 characters of [A-Za-z0-9_-], got ${JSON.stringify(runId)}`);
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -51,5 +58,6 @@ export function createCanaries(runId: string = randomBytes(6).toString('hex')): 
   const jwt: Canary = { kind: 'jwt', id: 'canary:jwt', value: canaryJwt(runId) };
   const key: Canary = { kind: 'private_key', id: 'canary:private_key', value: pem };
   const password: Canary = { kind: 'password', id: 'canary:password', value: `Mg!canary-${runId}-${randomBytes(9).toString('base64url')}` };
+  planted.push(card, jwt, key, password);
   return { runId, card, jwt, privateKey: key, password, all: Object.freeze([card, jwt, key, password]) };
 }

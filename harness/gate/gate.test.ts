@@ -62,6 +62,20 @@ describe('the report folder', () => {
     expect(leaks[0]).toContain('state/ca/root-key.pem');
     expect(leaks[0]).not.toContain(pem.split('\n')[1]!);
   });
+
+  test('a canary the run planted is excused in the evidence a mutant made leak, never in the reports', async () => {
+    const dir = tempDir('meshgate-folder-');
+    const { createCanaries } = await import('../collectors/canaries.ts');
+    const canaries = createCanaries('folder-test');
+    mkdirSync(join(dir, 'state', 'logs'), { recursive: true });
+    const line = JSON.stringify({ msg: 'request body', body: JSON.stringify({ card: { number: canaries.card.value }, note: canaries.privateKey.value }) });
+    writeFileSync(join(dir, 'state', 'logs', 'payments.log'), `${line}\n`);
+    expect(await scanReportFolder(dir, canaries.all)).toEqual([]);
+    // Unknown to the run, the same text is a finding.
+    expect((await scanReportFolder(dir, [])).length).toBeGreaterThan(0);
+    writeFileSync(join(dir, 'summary.md'), `card ${canaries.card.value}\n`);
+    expect(await scanReportFolder(dir, canaries.all)).toEqual([expect.stringContaining('summary.md')]);
+  });
 });
 
 describe('meshgate run and list on the command line', () => {
