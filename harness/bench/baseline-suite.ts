@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuSpec, measureClosed, recordPercentiles, rotated, type BenchContext } from './bench-context.ts';
@@ -18,8 +18,7 @@ import { keepAliveSender } from './senders.ts';
 import { SIDECAR_CERT_HEADER, SIDECAR_KEY_HEADER } from './ladder-protocol.ts';
 import { ratioOf, type Figure } from './figure.ts';
 import { pollUntil } from '../evidence/poll.ts';
-
-const CLOCK_TICKS_PER_S = 100;
+import { procCpuUs } from './proc-cpu.ts';
 
 export interface Baselines {
   sidecarKey: string;
@@ -148,12 +147,6 @@ function sTime(dir: string, port: number, mode: 'new' | 'reuse', seconds: number
   const last = matches[matches.length - 1];
   if (r.error || !last) throw new Error(`openssl s_time -${mode} against port ${port} failed: ${r.error?.message ?? (r.stderr || r.stdout).slice(0, 300)}`);
   return Number(last[1]) / seconds;
-}
-
-/** CPU time of a process and its threads so far, from /proc (clock ticks), in microseconds. */
-function procCpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S) * 1e6;
 }
 
 export async function baselineRep(ctx: BenchContext, rep: number, b: Baselines): Promise<void> {

@@ -18,6 +18,7 @@ import { ladderDerived, ladderRep } from './ladder-suite.ts';
 import { loadRep, measureCapacity } from './load-suite.ts';
 import { microDerived, microRep, prepareMicro, type MicroParts } from './micro-suite.ts';
 import { startupRep } from './startup-suite.ts';
+import { paymentDerived, paymentRep, startPaymentMeshes, type PaymentMeshes } from './payment-suite.ts';
 
 export const SUITES = {
   ladder: 'the cost ladder, one control per rung, keep-alive at concurrency 1',
@@ -26,6 +27,7 @@ export const SUITES = {
   baselines: 'openssl s_server + s_time, the nginx mTLS sidecar',
   micro: 'token verification and policy decisions beside their floors',
   startup: 'mesh start-up to healthy',
+  payment: 'the whole payment through two real meshes, controls on and off',
 } as const;
 export type SuiteName = keyof typeof SUITES;
 
@@ -41,13 +43,14 @@ export async function runBench(suites: SuiteName[], config: BenchConfig, progres
   const environment = captureEnvironment();
   const recorder = new FigureRecorder();
   const has = (s: SuiteName) => suites.includes(s);
-  const needsLadder = suites.some((s) => s !== 'startup');
+  const needsLadder = suites.some((s) => s !== 'startup' && s !== 'payment');
   const ctxBase = { config, recorder, merged: new Map(), missing: [], notes: [] as string[] };
   const notes = ctxBase.notes;
   notes.push(`${config.profile} profile: ${config.repetitions} repetitions, ${config.requests} measured requests per ladder rung after ${config.warmup} warm-up requests`);
   let ctx: BenchContext | undefined;
   let baselines: Baselines | undefined;
   let micro: MicroParts | undefined;
+  let payment: PaymentMeshes | undefined;
   const sidecarKey = newSidecarKey();
   try {
     if (needsLadder) {
@@ -58,9 +61,10 @@ export async function runBench(suites: SuiteName[], config: BenchConfig, progres
       if (has('baselines')) baselines = await startBaselines(ctx, sidecarKey);
       if (has('micro')) micro = await prepareMicro(ctx);
     }
+    if (has('payment')) payment = await startPaymentMeshes();
     const capacity = ctx && has('load') ? await measureCapacity(ctx) : 0;
     if (capacity) notes.push(`capacity of the top rung at concurrency 64 (calibration before the repetitions): ${Math.round(capacity)} requests/s; open-loop rates are shares of it`);
-    const reps = Math.max(needsLadder ? config.repetitions : 0, has('startup') ? config.startupRuns : 0);
+    const reps = Math.max(needsLadder || payment ? config.repetitions : 0, has('startup') ? config.startupRuns : 0);
     for (let rep = 0; rep < reps; rep++) {
       progress(`repetition ${rep + 1}/${reps}`);
       if (ctx && rep < config.repetitions) {
@@ -70,6 +74,7 @@ export async function runBench(suites: SuiteName[], config: BenchConfig, progres
         if (baselines) await baselineRep(ctx, rep, baselines);
         if (micro) await microRep(ctx, rep, micro);
       }
+      if (payment && rep < config.repetitions) await paymentRep(ctxBase, rep, payment);
       if (has('startup') && rep < config.startupRuns) await startupRep(recorder);
     }
     if (ctx) {
@@ -78,11 +83,12 @@ export async function runBench(suites: SuiteName[], config: BenchConfig, progres
     }
   } finally {
     micro?.close();
+    await payment?.close();
     await baselines?.close();
     await ctx?.ladder.stop();
   }
   const context = ctx ?? { ...ctxBase };
-  const figures = [...recorder.figures(), ...(ctx ? [...ladderDerived(ctx), ...baselineDerived(ctx), ...microDerived(ctx)] : [])];
+  const figures = [...recorder.figures(), ...paymentDerived(recorder), ...(ctx ? [...ladderDerived(ctx), ...baselineDerived(ctx), ...microDerived(ctx)] : [])];
   const curves: Curve[] = [...context.merged.entries()].map(([name, h]) => ({ name, label: figures.find((f) => f.id === `${name}.p50`)?.label.replace(/, p50$/, '') ?? name, points: percentileCurve(h) }));
   return { format: BENCH_FORMAT, startedAt, wallSeconds: Math.round((performance.now() - started) / 100) / 10, config, suites, environment: finishEnvironment(environment), figures, curves, missing: context.missing, notes };
 }
