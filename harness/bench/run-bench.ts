@@ -62,6 +62,7 @@ export async function runBench(suites: SuiteName[], config: BenchConfig, progres
       if (has('micro')) micro = await prepareMicro(ctx);
     }
     if (has('payment')) payment = await startPaymentMeshes();
+    if (has('ladder')) notes.push("no cached-decision rung: the decision context carries the transaction id, so with a fresh transaction token per request the enforcer's cache key never repeats and every decision is a real one (the policy rungs run the enforcer with its cache off)");
     const capacity = ctx && has('load') ? await measureCapacity(ctx) : 0;
     if (capacity) notes.push(`capacity of the top rung at concurrency 64 (calibration before the repetitions): ${Math.round(capacity)} requests/s; open-loop rates are shares of it`);
     const reps = Math.max(needsLadder || payment ? config.repetitions : 0, has('startup') ? config.startupRuns : 0);
