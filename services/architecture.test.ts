@@ -11,6 +11,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
 
 async function violations(baseDir: string, paths: string[]): Promise<string[]> {
+  // Without swc, dependency-cruiser cannot read TypeScript 7 sources and would see no imports at all.
+  await import('@swc/core').catch((err: Error) => {
+    throw new Error(`dependency-cruiser parses TypeScript with @swc/core, a devDependency: run npm ci (${err.message})`);
+  });
   const options = await extractDepcruiseOptions(CONFIG);
   const result = await cruise(paths, { ...options, baseDir, tsConfig: undefined });
   const output = result.output as ICruiseResult;
