@@ -57,4 +57,7 @@ export const MUTANTS: readonly MeshMutant[] = [
   settingMutant('tokens.audience-off', 'Audience check turned off', 'payments', { audienceCheck: false }, ['tokens.wrong-audience']),
   settingMutant('leaks.bodies-logged', 'Request bodies logged verbatim', 'payments', { logBodies: true }, ['leaks.canaries']),
   settingMutant('policy.pdp-fail-open', 'PDP failing open', 'payments', { pdpFailOpen: true }, ['policy.pdp-outage']),
+  settingMutant('tokens.audience-widened', 'Token service issues access tokens for undeclared audiences', 'sts', { widenTokenAudiences: true }, ['tokens.undeclared-audience']),
+  settingMutant('tokens.hs256-allowed', 'Algorithm allow-list widened to HS256', 'payments', { allowHmacTokens: true }, ['tokens.hmac-key-confusion']),
+  settingMutant('tokens.skew-hours', 'Token clock skew tolerance of hours', 'payments', { tokenSkewSeconds: 7200 }, ['tokens.expired']),
 ];
