@@ -1,7 +1,7 @@
 /** The ledger workload: books entries (idempotent on reference) and reads them back. */
 import { readJsonBody, BodyError, fieldName } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
-import type { RouteHandler } from '../kit/http/mesh-router.ts';
+import type { MtlsRouteHandler } from '../kit/http/mesh-router.ts';
 import { audit } from '../kit/log/audit.ts';
 import { startWorkload, type Workload, type WorkloadSpec } from '../kit/workload/runtime.ts';
 import { minorUnits } from '../kit/workload/policy-plane.ts';
@@ -33,7 +33,7 @@ export function validateEntry(body: unknown): { ok: true; value: EntryInput } | 
 export async function startLedgerService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<Workload> {
   const store = new LedgerStore(statePaths(config.stateDir).ledgerDb);
   const reads = new CallerRateLimit(config.settings.ledgerReadsPerSecond);
-  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
+  const handlers = (workload: Workload): Record<string, MtlsRouteHandler> => ({
     'POST /entries': async (ctx) => {
       const checked = validateEntry(await readJsonBody(ctx.req));
       if (!checked.ok) throw new BodyError('body_invalid', checked.problems.join('; '));

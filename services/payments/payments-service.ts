@@ -4,7 +4,7 @@
  */
 import { readJsonWithRaw, BodyError } from '../kit/http/json-body.ts';
 import { sendJson, sendError } from '../kit/http/respond.ts';
-import type { RouteHandler } from '../kit/http/mesh-router.ts';
+import type { MtlsRouteHandler } from '../kit/http/mesh-router.ts';
 import { logRequestBody } from '../kit/log/logger.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import { statePaths } from '../kit/state-layout.ts';
@@ -18,7 +18,7 @@ export const PAYMENT_BODY_LIMIT = 8 * 1024;
 
 export async function startPaymentsService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<Workload> {
   const vault = CardVault.loadOrCreate(statePaths(config.stateDir).cardKey);
-  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
+  const handlers = (workload: Workload): Record<string, MtlsRouteHandler> => ({
     'POST /payments': async (ctx) => {
       const { value: parsed, raw } = await readJsonWithRaw(ctx.req, PAYMENT_BODY_LIMIT);
       logRequestBody(workload.logger, { route: ctx.route.action, body: parsed, raw, request_id: ctx.requestId });

@@ -7,7 +7,7 @@ import { audit } from '../kit/log/audit.ts';
 import { createLogger } from '../kit/log/logger.ts';
 import { readJsonBody, BodyError } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
-import type { RouteHandler } from '../kit/http/mesh-router.ts';
+import type { MtlsRouteHandler } from '../kit/http/mesh-router.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
@@ -31,7 +31,7 @@ export async function startPdpService(config: WorkloadConfig, joinToken: string 
   const decisions = createLogger({ service: 'pdp-decisions', destination: statePaths(config.stateDir).log('pdp-decisions') });
 
   const versionBody = () => ({ version: store.version, files: store.current().files, history: store.history() });
-  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
+  const handlers = (workload: Workload): Record<string, MtlsRouteHandler> => ({
     'POST /v1/decide': async (ctx) => {
       const body = await readJsonBody(ctx.req, 32 * 1024);
       const problems = validateDecisionRequest(body);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { audit } from '../kit/log/audit.ts';
 import { readFormBody, readJsonBody, BodyError } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
-import type { RouteHandler } from '../kit/http/mesh-router.ts';
+import type { MtlsRouteHandler } from '../kit/http/mesh-router.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
@@ -34,7 +34,7 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
   // Least privilege: an access token exists only for an edge the topology declares ('any-workload' is the mutant).
   const endpoint = new TokenEndpoint({ issuer, users, clock, audiencePolicy: config.settings.widenTokenAudiences ? 'any-workload' : 'declared-edges' });
 
-  const handlers = (workload: Workload): Record<string, RouteHandler> => ({
+  const handlers = (workload: Workload): Record<string, MtlsRouteHandler> => ({
     'POST /token': async (ctx) => {
       const form = await readFormBody(ctx.req, 16 * 1024);
       // No token is ever bound to a certificate the CRL names, even on a connection that raced the revocation.

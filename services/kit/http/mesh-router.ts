@@ -65,6 +65,21 @@ export type Guard = (ctx: RouteContext) => Promise<Refusal | undefined> | Refusa
 /** A handler answers itself, or returns the refusal it was given (by ctx.authorize) for the router to answer. */
 export type RouteHandler = (ctx: RouteContext) => Promise<Refusal | void> | Refusal | void;
 
+/** On a port that requires client certificates the caller guard has checked the peer: it is always there. */
+export interface MtlsRouteContext extends RouteContext {
+  peer: PeerIdentity;
+}
+export type MtlsRouteHandler = (ctx: MtlsRouteContext) => Promise<Refusal | void> | Refusal | void;
+
+/** Serves an mTLS handler on any port: where no peer was authenticated (a plaintext listener) it refuses. */
+export function requirePeer(handler: MtlsRouteHandler): RouteHandler {
+  return (ctx) => (hasPeer(ctx) ? handler(ctx) : { status: 403, reason: 'spiffe_id_not_allowed', detail: `${ctx.route.action} needs an authenticated peer` });
+}
+
+function hasPeer(ctx: RouteContext): ctx is MtlsRouteContext {
+  return ctx.peer !== undefined;
+}
+
 export interface RequestRecord {
   ctx: RouteContext | undefined;
   method: string;

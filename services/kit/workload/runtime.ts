@@ -19,7 +19,7 @@ import type { PeerIdentity } from '../mtls/peer-identity.ts';
 import { RevocationList } from '../mtls/revocation-list.ts';
 import { MtlsServer } from '../mtls/server.ts';
 import { CORRELATION_HEADER } from '../telemetry/correlation.ts';
-import { createMeshRouter, type Guard, type RouteContext, type RouteHandler } from '../http/mesh-router.ts';
+import { createMeshRouter, requirePeer, type Guard, type MtlsRouteHandler, type RouteContext, type RouteHandler } from '../http/mesh-router.ts';
 import { sendJson } from '../http/respond.ts';
 import type { DecideFn } from '../pep/policy-enforcer.ts';
 import { spiffeIdFor } from '../spiffe.ts';
@@ -47,8 +47,8 @@ export interface WorkloadSpec {
   identity?: WorkloadIdentity;
   /** The CA keeps its revocation list itself. */
   revocation?: RevocationList;
-  /** The handlers of the workload's topology routes, given the workload they serve. */
-  handlers: (workload: Workload) => Record<string, RouteHandler>;
+  /** The handlers of the workload's topology routes, given the workload they serve; they always see the peer. */
+  handlers: (workload: Workload) => Record<string, MtlsRouteHandler>;
   publicPort?: (workload: Workload) => PublicPortSpec;
   /** The in-process decision point for the pdpEmbedded setting. */
   embeddedPdp?: () => Promise<DecideFn>;
@@ -306,7 +306,9 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   audit(workload.logger, { event: 'svid_issued', spiffe_id: identity.spiffeId, serial: identity.serial, not_after: new Date(identity.notAfter).toISOString() });
 
   const routes = routesOf(config.name);
-  const handlers = { ...opsHandlers(workload), ...spec.handlers(workload) };
+  // The workload's own handlers are typed with a peer, so they are served only where one was authenticated.
+  const own = Object.entries(spec.handlers(workload)).map(([action, handler]) => [action, requirePeer(handler)] as const);
+  const handlers = { ...opsHandlers(workload), ...Object.fromEntries(own) };
   const guards = tokenPlane ? [tokenPlane.guard] : [];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
   workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed }, trustingForwardedCert(workload, routerFor(workload, routes, handlers, guards, true)));
