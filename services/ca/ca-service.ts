@@ -3,7 +3,6 @@
  * join tokens; its mTLS port renews SVIDs, serves the CRL (long poll: a waiting
  * caller learns of a revocation at once) and the operator's admin actions.
  */
-import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { audit } from '../kit/log/audit.ts';
@@ -15,6 +14,7 @@ import { RevocationList } from '../kit/mtls/revocation-list.ts';
 import { spiffeIdFor, checkSpiffeId } from '../kit/spiffe.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
+import { statePaths } from '../kit/state-layout.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { CertificateAuthority, serialOf, type IssueRequest } from './authority.ts';
 import { normaliseSerial } from '../kit/ec-keys.ts';
@@ -44,10 +44,10 @@ export interface CaService {
 }
 
 export async function startCaService(config: WorkloadConfig, clock: Clock = systemClock): Promise<CaService> {
-  const dir = join(config.stateDir, 'ca');
-  const authority = await CertificateAuthority.loadOrCreate(dir, { defaultTtlSeconds: config.svidTtlSeconds ?? config.settings.svidTtlSeconds, clock });
+  const paths = statePaths(config.stateDir);
+  const authority = await CertificateAuthority.loadOrCreate(paths.ca, { defaultTtlSeconds: config.svidTtlSeconds ?? config.settings.svidTtlSeconds, clock });
   writeFileSync(config.bundlePath, authority.bundlePem);
-  const joinTokens = new JoinTokenRegistry({ path: join(dir, 'join-tokens.json'), clock });
+  const joinTokens = new JoinTokenRegistry({ path: paths.joinTokens, clock });
   const revocation = new RevocationList(authority.bundlePem);
   const initialCrl = await authority.crl();
   await revocation.update(initialCrl.pem, initialCrl.number);

@@ -4,13 +4,14 @@
  * rotation and revocation.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { audit } from '../kit/log/audit.ts';
 import { readFormBody, readJsonBody, BodyError } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
 import type { MtlsRouteHandler } from '../kit/http/mesh-router.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
+import { statePaths } from '../kit/state-layout.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { revokeSigningKey, rotateSigningKey } from './admin.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -29,8 +30,9 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
   const keys = await SigningKeys.create({ maxTokenLifetimeSeconds: Math.max(300, accessTokenTtlSeconds), clock });
   const issuer = new TokenIssuer({ keys, accessTokenTtlSeconds, clock });
   const users = await UserDirectory.create();
-  mkdirSync(join(config.stateDir, 'sts'), { recursive: true, mode: 0o700 });
-  await users.writeCredentialsFile(join(config.stateDir, 'sts', 'users.json'));
+  const usersFile = statePaths(config.stateDir).users;
+  mkdirSync(dirname(usersFile), { recursive: true, mode: 0o700 });
+  await users.writeCredentialsFile(usersFile);
   // Least privilege: an access token exists only for an edge the topology declares ('any-workload' is the mutant).
   const endpoint = new TokenEndpoint({ issuer, users, clock, audiencePolicy: config.settings.widenTokenAudiences ? 'any-workload' : 'declared-edges' });
 
