@@ -60,4 +60,7 @@ export const MUTANTS: readonly MeshMutant[] = [
   settingMutant('tokens.audience-widened', 'Token service issues access tokens for undeclared audiences', 'sts', { widenTokenAudiences: true }, ['tokens.undeclared-audience']),
   settingMutant('tokens.hs256-allowed', 'Algorithm allow-list widened to HS256', 'payments', { allowHmacTokens: true }, ['tokens.hmac-key-confusion']),
   settingMutant('tokens.skew-hours', 'Token clock skew tolerance of hours', 'payments', { tokenSkewSeconds: 7200 }, ['tokens.expired']),
+  settingMutant('mtls.forwarded-cert-trusted', 'x-forwarded-client-cert trusted as the caller identity', 'payments', { trustForwardedClientCert: true }, ['mtls.forwarded-identity-header']),
+  settingMutant('tokens.login-throttle-off', 'Login throttling effectively off', 'gateway', { loginUserFailures: 1_000_000, loginClientFailures: 1_000_000 }, ['tokens.login-brute-force']),
+  settingMutant('policy.ledger-rate-unbounded', 'Ledger read rate limit effectively off', 'ledger', { ledgerReadsPerSecond: 1_000_000 }, ['policy.ledger-exfiltration']),
 ];
