@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { statePaths } from './state-dir.ts';
 import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import { LocalMesh } from './local-mesh.ts';
@@ -29,7 +30,7 @@ async function curl(args: string[]): Promise<{ status: number; body: string }> {
 }
 
 function bookedCount(reference: string): number {
-  const db = new DatabaseSync(join(stateDir, 'ledger', 'ledger.db'), { readOnly: true });
+  const db = new DatabaseSync(statePaths(stateDir).ledgerDb, { readOnly: true });
   try {
     return Number((db.prepare('SELECT count(*) AS n FROM entries WHERE reference = ?').get(reference) as { n: number }).n);
   } finally {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { statePaths } from './state-dir.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { LocalEngine } from '../engine/local-engine.ts';
 import { EndUser } from '../actors/end-user.ts';
@@ -14,7 +15,7 @@ let user: EndUser;
 let gateway: Impersonator;
 
 function booked(reference: string): number {
-  const db = new DatabaseSync(join(stateDir, 'ledger', 'ledger.db'), { readOnly: true });
+  const db = new DatabaseSync(statePaths(stateDir).ledgerDb, { readOnly: true });
   try {
     return Number((db.prepare('SELECT count(*) AS n FROM entries WHERE reference = ?').get(reference) as { n: number }).n);
   } finally {
@@ -52,7 +53,7 @@ describe('a payment through the mesh', () => {
     const token = await user.login('alice');
     const number = '4000056655665556';
     expect((await user.pay(token, samplePayment('flow-card', { card: { number, expiry: '11/38' } }))).status).toBe(201);
-    const db = new DatabaseSync(join(stateDir, 'ledger', 'ledger.db'), { readOnly: true });
+    const db = new DatabaseSync(statePaths(stateDir).ledgerDb, { readOnly: true });
     const row = db.prepare('SELECT * FROM entries WHERE reference = ?').get('flow-card') as Record<string, unknown>;
     db.close();
     expect(JSON.stringify(row)).not.toContain(number);
