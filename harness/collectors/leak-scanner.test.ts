@@ -70,6 +70,15 @@ describe('canaries', () => {
 });
 
 describe('LeakScanner', () => {
+  it('a span or trace id made only of decimal digits is not a card number; the same digits anywhere else are', () => {
+    // 4811063113206816 passes Luhn and looks like a Visa number: as a span id it is an identifier.
+    const generic = new LeakScanner({});
+    const where = { sink: 'log' };
+    expect(generic.scanText(JSON.stringify({ msg: 'ok', span_id: '4811063113206816', trace_id: '4811063113206816'.repeat(2) }), where)).toEqual([]);
+    expect(generic.scanText(JSON.stringify({ spanId: '4811063113206816', parentSpanId: '4811063113206816' }), where)).toEqual([]);
+    expect(generic.scanText(JSON.stringify({ msg: 'request', card: '4811063113206816' }), where)).toMatchObject([{ detector: 'luhn-card-number' }]);
+  });
+
   it('finds each canary in each encoding in a log file, naming file, line and kind', async () => {
     const lines: string[] = [];
     const expected: Array<{ line: number; canary: Canary; encoding: string }> = [];

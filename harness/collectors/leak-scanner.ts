@@ -8,6 +8,9 @@ import { createReadStream } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { luhnValid } from '../../services/kit/luhn.ts';
+
+/** The value of a trace or span id field (JSON logs and span records) is an identifier, never a card number. */
+const TELEMETRY_ID_KEY = /"(?:trace_?id|span_?id|parent_?span_?id|traceId|spanId|parentSpanId)"\s*:\s*"$/i;
 import type { Canary } from './canaries.ts';
 import type { SpanRecord } from './span-record.ts';
 
@@ -209,6 +212,8 @@ export class LeakScanner {
       if (JWK_KTY.test(line)) generic(JWK_D, 'private-jwk', 'private_jwk');
       const card = (m: RegExpExecArray): boolean => {
         const digits = m[0].replace(/[ -]/g, '');
+        // A 16-hex-digit span id that happens to be all decimal digits passes Luhn one time in ten.
+        if (TELEMETRY_ID_KEY.test(line.slice(Math.max(0, m.index - 40), m.index))) return false;
         return digits.length >= 13 && digits.length <= 19 && luhnValid(digits) && plausibleCard(digits);
       };
       generic(CARD_PLAIN, 'luhn-card-number', 'card_number', card);
