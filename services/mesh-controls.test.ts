@@ -131,10 +131,15 @@ describe('the review holes are closed in the running mesh', () => {
     await expect(gateway.call('payments', 'GET', '/healthz')).rejects.toThrow();
   });
 
-  test('with the token service down, login answers 503 sts_unavailable (last: it leaves sts stopped)', async () => {
+  test('with the token service and the CA down, login and renew-svid answer 503 with their reason (last: it leaves them stopped)', async () => {
+    const operator = await impersonate('operator');
     await mesh.kill('sts');
     const res = await user.post('/login', { username: 'alice', password: mesh.demoPassword('alice') });
     expect(res.status).toBe(503);
     expect(res.json()).toMatchObject({ error: 'sts_unavailable' });
+    await mesh.kill('ca');
+    const renew = await operator.call('payments', 'POST', '/admin/renew-svid');
+    expect(renew.status).toBe(503);
+    expect(renew.json()).toMatchObject({ error: 'ca_unavailable' });
   });
 });
