@@ -51,6 +51,7 @@ export const MUTANTS: readonly MeshMutant[] = [
   },
   settingMutant('mtls.crl-check-off', 'CRL checking turned off', 'payments', { checkRevocation: false }, ['mtls.revoked-client-cert']),
   settingMutant('mtls.accept-expired', 'Expired certificates accepted', 'payments', { acceptExpiredCerts: true }, ['mtls.expired-client-cert']),
+  settingMutant('tokens.typ-check-off', 'Token type (typ) check turned off', 'payments', { checkTokenType: false }, ['tokens.wrong-type']),
   settingMutant('mtls.plaintext-port', 'Plaintext port opened', 'payments', { plaintextPort: true }, ['mtls.plaintext-http']),
   settingMutant('tokens.replay-cache-off', 'Replay cache turned off', 'payments', { replayCache: false }, ['tokens.replayed']),
   settingMutant('tokens.binding-off', 'Certificate binding check turned off', 'payments', { tokenBinding: false }, ['tokens.replay-other-workload']),
