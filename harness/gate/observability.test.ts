@@ -13,6 +13,7 @@ import { samplePayment } from '../actors/payment.ts';
 import { pollUntil } from '../evidence/poll.ts';
 import { GateSession } from './gate-session.ts';
 import { newReference } from './reference.ts';
+import { requireTool } from '../test-support/require-tool.ts';
 
 let session: GateSession;
 let stateDir: string;
@@ -85,12 +86,13 @@ describe('a refused handshake is seen three ways', () => {
 
 describe('metrics and logs', () => {
   test('promtool check metrics finds nothing on any service', async () => {
+    const promtool = requireTool('promtool', 'prometheus');
     const dir = mkdtempSync(join(tmpdir(), 'meshgate-promtool-'));
     try {
       for (const { name: service } of session.engine.services()) {
         const file = join(dir, `${service}.prom`);
         writeFileSync(file, await session.engine.operator.metricsText(service));
-        const findings = execFileSync('sh', ['-c', `promtool check metrics < ${file} 2>&1; true`], { encoding: 'utf8' });
+        const findings = execFileSync('sh', ['-c', `${promtool} check metrics < ${file} 2>&1; true`], { encoding: 'utf8' });
         expect(findings.trim(), service).toBe('');
       }
     } finally {

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import { LocalMesh } from './local-mesh.ts';
 import { isRunning } from './process-state.ts';
+import { requireTool } from '../test-support/require-tool.ts';
 
 const run = promisify(execFile);
 let mesh: LocalMesh;
@@ -24,7 +25,7 @@ async function mint(spiffeId: string, dir: string): Promise<{ cert: string; key:
 }
 
 async function curl(args: string[]): Promise<{ status: number; body: string }> {
-  const { stdout } = await run('curl', ['-s', '-o', '-', '-w', '\n%{http_code}', ...args]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '\n000' }));
+  const { stdout } = await run(requireTool('curl', 'curl'), ['-s', '-o', '-', '-w', '\n%{http_code}', ...args]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '\n000' }));
   const lines = stdout.split('\n');
   return { status: Number(lines.pop()), body: lines.join('\n') };
 }

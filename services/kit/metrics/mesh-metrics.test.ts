@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { ManualClock } from '../clock.ts';
 import { parseExposition, sampleValue, hasSample } from '../../../harness/collectors/metrics-scraper.ts';
 import { createMeshMetrics, UNMATCHED_ROUTE } from './mesh-metrics.ts';
 import type { MeshMetrics } from './mesh-metrics.ts';
+import { requireTool } from '../../../harness/test-support/require-tool.ts';
 
-function promtoolPath(): string | undefined {
-  for (const p of ['/usr/bin/promtool', '/usr/local/bin/promtool']) if (existsSync(p)) return p;
-  const which = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
-  return which.status === 0 && which.stdout.trim() ? which.stdout.trim() : undefined;
-}
-const PROMTOOL = promtoolPath();
 
 /** Records at least one sample on every mesh metric. */
 function recordEverything(m: MeshMetrics, clock: ManualClock): void {
@@ -46,7 +40,8 @@ const METRIC_NAMES = [
 ];
 
 describe('createMeshMetrics', () => {
-  it.skipIf(!PROMTOOL)(`passes promtool check metrics with samples on every metric${PROMTOOL ? '' : ' (SKIPPED: promtool not installed)'}`, async () => {
+  it('passes promtool check metrics with samples on every metric', async () => {
+    const promtool = requireTool('promtool', 'prometheus');
     const m = createMeshMetrics('ledger');
     recordEverything(m, new ManualClock(1_700_000_000_000));
     const text = await m.metrics();
@@ -54,15 +49,16 @@ describe('createMeshMetrics', () => {
     for (const name of METRIC_NAMES) expect([...snap.types.keys()]).toContain(name);
     for (const name of METRIC_NAMES) expect(snap.samples.some((s) => s.name === name || s.name.startsWith(`${name}_`)), name).toBe(true);
     expect(snap.samples.some((s) => s.name.startsWith('process_'))).toBe(true);
-    const result = spawnSync(PROMTOOL!, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
     const findings = `${result.stdout}${result.stderr}`.trim();
     expect(findings, `promtool findings:\n${findings}`).toBe('');
     expect(result.status).toBe(0);
   });
 
-  it.skipIf(!PROMTOOL)('promtool does flag a badly named metric (the check above can fail)', () => {
+  it('promtool does flag a badly named metric (the check above can fail)', () => {
+    const promtool = requireTool('promtool', 'prometheus');
     const bad = '# HELP meshgate_latency_ms latency\n# TYPE meshgate_latency_ms counter\nmeshgate_latency_ms 1\n';
-    const result = spawnSync(PROMTOOL!, ['check', 'metrics'], { input: bad, encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync(promtool, ['check', 'metrics'], { input: bad, encoding: 'utf8', timeout: 20_000 });
     expect(`${result.stdout}${result.stderr}`).toMatch(/_total|unit/);
     expect(result.status).not.toBe(0);
   });
