@@ -108,6 +108,7 @@ export class CertificateAuthority {
       const signingKey = await keyObject.toCryptoKey(EC_ALG, false, ['sign']);
       ca = new CertificateAuthority(new x509.X509Certificate(await readFile(certPath, 'utf8')), signingKey, options, dir);
       await ca.#loadRevocations();
+      await ca.#loadCrlNumber();
     } else {
       const { keys, keyPem } = await generateEcKeys();
       const root = await CertificateAuthority.#selfSign(keys, options);
@@ -264,9 +265,23 @@ export class CertificateAuthority {
     for (const [serial, date] of Object.entries(entries)) this.#revoked.set(serial, new Date(date));
   }
 
+  // Workloads refuse a CRL numbered below the one they hold and long-poll for a higher one, so the
+  // number must keep growing across restarts of the CA (RFC 5280 5.2.3: monotonically increasing).
+  async #loadCrlNumber(): Promise<void> {
+    if (!this.#stateDir) return;
+    const path = join(this.#stateDir, 'crl-number');
+    if (!existsSync(path)) return;
+    const number = Number((await readFile(path, 'utf8')).trim());
+    if (!Number.isSafeInteger(number) || number < 0) throw new TypeError(`${path} holds no CRL number: ${JSON.stringify((await readFile(path, 'utf8')).slice(0, 40))}`);
+    this.#crlNumber = number;
+  }
+
   async #persistCrl(): Promise<CrlSnapshot> {
     const snapshot = await this.crl();
-    if (this.#stateDir) await writeFile(join(this.#stateDir, 'crl.pem'), snapshot.pem);
+    if (this.#stateDir) {
+      await writeFile(join(this.#stateDir, 'crl.pem'), snapshot.pem);
+      await writeFile(join(this.#stateDir, 'crl-number'), `${snapshot.number}\n`);
+    }
     return snapshot;
   }
 }
