@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
-import { SERVICE_NAMES, type ServiceName } from '../../services/topology.ts';
+import { SERVICE_NAMES, TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
 import { listeningPorts } from '../attacks/listening-ports.ts';
 import { parseExposition, type MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 import type { SpanRecord } from '../collectors/span-record.ts';
@@ -130,12 +130,12 @@ export class LocalEngine implements MeshEngine {
         proc.signal('SIGCONT');
         changed.push(`${service}: resumed`);
       }
-      if (service === 'ca') continue;
       const want = to.settings[service];
       const running = this.isRunning(service);
       if (!running || (want && !isDeepStrictEqual(this.settings(service), want))) {
         await this.#mesh.restart(service, want ?? {});
         changed.push(`${service}: ${running ? 'redeployed with its baseline settings' : 'started again'}`);
+        if (service === TRUST_ROOT && running) changed.push(...(await this.#renewEverySvid()));
       }
     }
     if (to.policyVersion && this.isRunning('pdp')) {
@@ -146,6 +146,17 @@ export class LocalEngine implements MeshEngine {
       }
     }
     return changed;
+  }
+
+  /** A CA redeployed with wrong settings may have issued wrong SVIDs: every workload renews under the restored CA. */
+  async #renewEverySvid(): Promise<string[]> {
+    const renewed: string[] = [];
+    for (const service of SERVICE_NAMES) {
+      if (service === TRUST_ROOT || !this.isRunning(service)) continue;
+      await this.operator.renewSvid(service);
+      renewed.push(`${service}: SVID renewed under the CA's baseline settings`);
+    }
+    return renewed;
   }
 
   logCursor(source: LogSource): LogCursor {

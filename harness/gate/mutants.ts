@@ -4,7 +4,7 @@
  * one scenario to fail; a mutant no scenario notices means the gate has a blind spot.
  */
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
-import type { ServiceName } from '../../services/topology.ts';
+import { TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
 import type { Mutant } from '../scenario/mutation.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
 
@@ -32,6 +32,13 @@ function settingMutant(id: string, title: string, service: ServiceName, settings
   };
 }
 
+/** Every workload renews now, so the SVIDs in use come from the CA as it is configured at this moment. */
+async function renewEverySvid(engine: MeshEngine): Promise<void> {
+  for (const { name } of engine.services()) if (name !== TRUST_ROOT && engine.isRunning(name)) await engine.operator.renewSvid(name);
+}
+
+const THIRTY_DAYS_SECONDS = 30 * 86_400;
+
 export const ALLOW_ALL_POLICY = '@id("allow-all")\npermit(principal, action, resource);\n';
 
 export const MUTANTS: readonly MeshMutant[] = [
@@ -46,6 +53,22 @@ export const MUTANTS: readonly MeshMutant[] = [
       const { previousVersion } = await engine.operator.pushPolicy({ 'zz-allow-all.cedar': ALLOW_ALL_POLICY }, { merge: true });
       return async () => {
         await engine.operator.rollbackPolicy(previousVersion);
+      };
+    },
+  },
+  {
+    id: 'mtls.long-lived-svids',
+    title: 'CA issuing SVIDs for 30 days',
+    description: `ca redeployed with svidTtlSeconds=${THIRTY_DAYS_SECONDS}, and every workload renewed under it`,
+    fault: `svidTtlSeconds: ${THIRTY_DAYS_SECONDS} on ca`,
+    location: { uri: SETTINGS_FILE, setting: 'svidTtlSeconds' },
+    killers: ['mtls.long-lived-certificates'],
+    apply: async (engine) => {
+      await engine.restart(TRUST_ROOT, { svidTtlSeconds: THIRTY_DAYS_SECONDS });
+      await renewEverySvid(engine);
+      return async () => {
+        await engine.restart(TRUST_ROOT, {});
+        await renewEverySvid(engine);
       };
     },
   },

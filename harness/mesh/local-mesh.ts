@@ -296,7 +296,6 @@ export class LocalMesh {
   async restart(name: ServiceName, settings: Partial<SecuritySettings> = {}): Promise<void> {
     const config = this.configs.get(name);
     if (!config) throw new TypeError(`unknown service ${name}`);
-    if (name === TRUST_ROOT) throw new TypeError('the CA cannot be restarted with changed settings');
     config.settings = resolveSettings({ ...(this.baselineSettings[name] ?? {}), ...settings });
     await this.#kill(name);
     await this.#launch(name);
