@@ -100,6 +100,11 @@ export class OperatorApi {
     return this.#json('ca', 'POST /admin/issue', request);
   }
 
+  /** An SVID for a key the caller holds (SPKI PEM): the CA signs, the key never travels. */
+  issueSvidForKey(request: IssueSvidRequest, publicKeyPem: string): Promise<Omit<IssuedSvid, 'keyPem'>> {
+    return this.#json('ca', 'POST /admin/issue', { ...request, publicKeyPem });
+  }
+
   revokeCert(serial: string): Promise<{ serial: string; crlNumber: number }> {
     return this.#json('ca', 'POST /admin/revoke', { serial });
   }

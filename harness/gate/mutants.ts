@@ -3,6 +3,10 @@
  * (a redeploy with a changed setting, or a policy push) and expects at least
  * one scenario to fail; a mutant no scenario notices means the gate has a blind spot.
  */
+import { createPublicKey } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { spiffeIdFor } from '../../services/kit/spiffe.ts';
+import { statePaths } from '../../services/kit/state-layout.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
 import type { Mutant } from '../scenario/mutation.ts';
@@ -69,6 +73,33 @@ export const MUTANTS: readonly MeshMutant[] = [
       return async () => {
         await engine.restart(TRUST_ROOT, {});
         await renewEverySvid(engine);
+      };
+    },
+  },
+  {
+    id: 'mtls.shared-key',
+    title: 'Payments and ledger serving certificates for one shared key',
+    description: 'one key pair copied to payments and ledger, each with a certificate of its own name for it (staticSvidFile) instead of enrolling',
+    fault: 'staticSvidFile: <certificates for one shared key> on payments and ledger',
+    location: { uri: SETTINGS_FILE, setting: 'staticSvidFile' },
+    killers: ['mtls.unique-identities'],
+    apply: async (engine) => {
+      const paths = statePaths(engine.stateDir);
+      const payments = await engine.operator.issueSvid({ spiffeId: spiffeIdFor('payments') });
+      const ledger = await engine.operator.issueSvidForKey({ spiffeId: spiffeIdFor('ledger') }, createPublicKey(payments.keyPem).export({ type: 'spki', format: 'pem' }).toString());
+      const copies = [
+        { service: 'payments' as const, pem: payments.certPem + payments.keyPem },
+        { service: 'ledger' as const, pem: ledger.certPem + payments.keyPem },
+      ];
+      for (const { service, pem } of copies) {
+        writeFileSync(paths.staticSvid(service), pem, { mode: 0o600 });
+        await engine.restart(service, { staticSvidFile: paths.staticSvid(service) });
+      }
+      return async () => {
+        for (const { service } of copies) {
+          await engine.restart(service, {});
+          rmSync(paths.staticSvid(service), { force: true });
+        }
       };
     },
   },

@@ -286,6 +286,12 @@ export class CertificateAuthority {
   }
 }
 
+/** An SPKI public key in PEM, for issuing a certificate to a key the CA did not generate. */
+export function publicKeyFromPem(pem: string): x509.PublicKey {
+  if (!/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----\s*$/.test(pem.trim())) throw new TypeError('not a PEM public key (BEGIN PUBLIC KEY)');
+  return new x509.PublicKey(pem);
+}
+
 /** Serial of a PEM certificate in the CA's canonical form. */
 export function serialOf(certPem: string): string {
   return normaliseSerial(new NodeX509(certPem).serialNumber);

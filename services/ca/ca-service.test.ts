@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { EnrolmentError, WorkloadIdentity } from '../kit/identity/workload-identity.ts';
 import { MeshClient } from '../kit/mtls/client.ts';
 import { spiffeIdFor } from '../kit/spiffe.ts';
@@ -124,6 +124,27 @@ describe('CA service', () => {
       const res = await client.request({ url: `${t.ca.workload.config.caUrl}/admin/issue`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ spiffeId: spiffeIdFor('ledger') }), serverId: spiffeIdFor('ca') });
       expect(res.status).toBe(403);
       expect(res.json()).toMatchObject({ error: 'spiffe_id_not_allowed' });
+    } finally {
+      client.close();
+    }
+  });
+
+  test('the operator can have an SVID issued for a key it holds, and a garbage key is refused naming the field', async () => {
+    const operator = await WorkloadIdentity.enrol(t.joinToken('operator'), options());
+    const client = new MeshClient({ credentials: operator.credentials });
+    const issue = (body: object) => client.request({ url: `${t.ca.workload.config.caUrl}/admin/issue`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), serverId: spiffeIdFor('ca') });
+    try {
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const res = await issue({ spiffeId: spiffeIdFor('ledger'), publicKeyPem });
+      expect(res.status).toBe(200);
+      const svid = res.json<{ certPem: string; keyPem?: string }>();
+      expect(svid.keyPem).toBeUndefined();
+      expect(new X509Certificate(svid.certPem).publicKey.export({ type: 'spki', format: 'pem' }).toString()).toBe(publicKeyPem);
+      const garbage = await issue({ spiffeId: spiffeIdFor('ledger'), publicKeyPem: 'not a key' });
+      expect(garbage.status).toBe(400);
+      expect(garbage.json()).toMatchObject({ error: 'body_invalid' });
+      expect(garbage.text()).toContain('publicKeyPem: not a PEM public key');
     } finally {
       client.close();
     }

@@ -16,7 +16,7 @@ import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
 import { statePaths } from '../kit/state-layout.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
-import { CertificateAuthority, serialOf, type IssueRequest } from './authority.ts';
+import { CertificateAuthority, publicKeyFromPem, serialOf, type IssueRequest } from './authority.ts';
 import { normaliseSerial } from '../kit/ec-keys.ts';
 import { JoinTokenRegistry } from './join-tokens.ts';
 
@@ -106,6 +106,7 @@ export async function startCaService(config: WorkloadConfig, clock: Clock = syst
       const notBefore = field<string>(body, 'notBefore', 'string', problems, true);
       const notAfter = field<string>(body, 'notAfter', 'string', problems, true);
       const allowForeignTrustDomain = field<boolean>(body, 'allowForeignTrustDomain', 'boolean', problems, true);
+      const publicKeyPem = field<string>(body, 'publicKeyPem', 'string', problems, true);
       const malformed = body.malformed as IssueRequest['malformed'] | undefined;
       if (problems.length) throw new BodyError('body_invalid', problems.join('; '));
       const request: IssueRequest = { spiffeId: spiffeId!, ...SERVER_NAMES };
@@ -114,6 +115,13 @@ export async function startCaService(config: WorkloadConfig, clock: Clock = syst
       if (notBefore !== undefined) request.notBefore = new Date(notBefore);
       if (notAfter !== undefined) request.notAfter = new Date(notAfter);
       if (malformed) request.malformed = malformed;
+      if (publicKeyPem !== undefined) {
+        try {
+          request.publicKey = publicKeyFromPem(publicKeyPem);
+        } catch (err) {
+          throw new BodyError('body_invalid', `publicKeyPem: ${(err as Error).message}`);
+        }
+      }
       const svid = await authority.issue(request).catch((err: Error) => {
         throw new BodyError('body_invalid', err.message);
       });

@@ -26,6 +26,8 @@ export function statePaths(stateDir: string) {
     log: (name: string) => join(logs, `${name}.log`),
     /** What the launcher keeps of a workload's stdout and stderr. */
     stdioLog: (name: string) => join(logs, `${name}.stdio.log`),
+    /** A static certificate and key copied to a workload (the shared-certificate misconfiguration). */
+    staticSvid: (name: string) => join(root, 'configs', `${name}.static-svid.pem`),
     /** The record a workload writes once it listens. */
     ready: (name: string) => join(services, `${name}.json`),
   };

@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { createLogger, type MeshLogger } from '../log/logger.ts';
 import { audit } from '../log/audit.ts';
 import { createMeshMetrics, type MeshMetrics } from '../metrics/mesh-metrics.ts';
-import { WorkloadIdentity } from '../identity/workload-identity.ts';
+import { WorkloadIdentity, type IdentityOptions } from '../identity/workload-identity.ts';
 import { MeshClient, type MeshResponse } from '../mtls/client.ts';
 import type { PeerIdentity } from '../mtls/peer-identity.ts';
 import { RevocationList } from '../mtls/revocation-list.ts';
@@ -272,6 +272,15 @@ function writeReady(stateDir: string, record: ReadyRecord): void {
   renameSync(tmp, paths.ready(record.name));
 }
 
+/** The misconfiguration of staticSvidFile: a certificate and key from a file, whoever they were issued to. */
+function staticIdentity(path: string, bundlePem: string, options: IdentityOptions): WorkloadIdentity {
+  const pem = readFileSync(path, 'utf8');
+  const certPem = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/)?.[0];
+  const keyPem = pem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n?/)?.[0];
+  if (!certPem || !keyPem) throw new TypeError(`staticSvidFile ${path}: needs a PEM certificate and a PEM private key`);
+  return WorkloadIdentity.fromCredentials({ certPem, keyPem, bundlePem }, options);
+}
+
 /** Builds the workload and its planes from narrow parts; nothing is listening yet. */
 async function composeWorkload(spec: WorkloadSpec, bundlePem: string): Promise<Workload> {
   const { config } = spec;
@@ -280,9 +289,10 @@ async function composeWorkload(spec: WorkloadSpec, bundlePem: string): Promise<W
   const routes = routesOf(config.name);
   // Fail closed: token-protected routes are never served without a way to verify tokens.
   if (routes.some((r) => r.token !== 'none') && !config.peers.sts) throw new Error(`${config.name} serves token-protected routes but has no token service (peers.sts) to verify them`);
+  const identityOptions = { caEnrolUrl: config.caEnrolUrl, caUrl: config.caUrl, bundlePem, clock };
   const identity =
     spec.identity ??
-    (await WorkloadIdentity.enrol(spec.joinToken ?? '', { caEnrolUrl: config.caEnrolUrl, caUrl: config.caUrl, bundlePem, clock }));
+    (config.settings.staticSvidFile ? staticIdentity(config.settings.staticSvidFile, bundlePem, identityOptions) : await WorkloadIdentity.enrol(spec.joinToken ?? '', identityOptions));
   const revocation = spec.revocation ?? new RevocationList(bundlePem);
   const logger = createLogger({ service: config.name, destination: statePaths(config.stateDir).log(config.name), logBodies: config.settings.logBodies });
   const metrics = createMeshMetrics(config.name);
@@ -346,7 +356,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
     audit(workload.logger, { event: 'svid_rotated', spiffe_id: identity.spiffeId, serial: identity.serial, not_after: new Date(identity.notAfter).toISOString() });
   });
   identity.on('renewalFailed', (err) => workload.logger.error({ err: err.message }, 'SVID renewal failed'));
-  identity.startAutoRenew();
+  if (!workload.config.settings.staticSvidFile) identity.startAutoRenew();
 
   writeReady(config.stateDir, ready);
   workload.logger.info({ url, public_url: ready.publicUrl, spiffe_id: workload.spiffeId }, 'workload ready');

@@ -49,6 +49,11 @@ export interface SecuritySettings {
   crlLongPoll: boolean;
   /** Take an x-forwarded-client-cert header on the mesh ports as the caller's identity (unsafe: trust by header). */
   trustForwardedClientCert: boolean;
+  /**
+   * Serve the certificate and key in this PEM file instead of enrolling with a join token, never renewed
+   * (unsafe: a static certificate copied between deployments is a shared identity). Empty: enrol.
+   */
+  staticSvidFile: string;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -76,6 +81,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   checkTokenType: true,
   crlLongPoll: true,
   trustForwardedClientCert: false,
+  staticSvidFile: '',
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */
