@@ -118,5 +118,6 @@ export const MUTANTS: readonly MeshMutant[] = [
   settingMutant('mtls.forwarded-cert-trusted', 'x-forwarded-client-cert trusted as the caller identity', 'payments', { trustForwardedClientCert: true }, ['mtls.forwarded-identity-header']),
   settingMutant('tokens.login-throttle-off', 'Login throttling effectively off', 'gateway', { loginUserFailures: 1_000_000, loginClientFailures: 1_000_000 }, ['tokens.login-brute-force']),
   settingMutant('rotation.crl-long-poll-off', 'CRL refreshed hourly with the long poll broken', 'payments', { crlLongPoll: false, crlRefreshMs: 3_600_000 }, ['rotation.revocation-propagation', 'mtls.revoked-client-cert']),
+  settingMutant('leaks.join-token-in-environment', 'Join token handed to the workload in an environment variable', 'payments', { joinTokenInEnvironment: true }, ['leaks.process-exposure']),
   settingMutant('policy.ledger-rate-unbounded', 'Ledger read rate limit effectively off', 'ledger', { ledgerReadsPerSecond: 1_000_000 }, ['policy.ledger-exfiltration']),
 ];

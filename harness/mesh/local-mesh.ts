@@ -230,7 +230,9 @@ export class LocalMesh {
       // V8's compile cache roughly halves start-up after the first run.
       NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'meshgate-compile-cache'),
     });
-    if (name !== TRUST_ROOT) {
+    if (name !== TRUST_ROOT && config.settings.joinTokenInEnvironment) {
+      env.MESHGATE_JOIN_TOKEN = await this.#joinToken(name);
+    } else if (name !== TRUST_ROOT) {
       const tokenFile = join(this.paths.configs, `${name}.join-token`);
       writeFileSync(tokenFile, await this.#joinToken(name), { mode: 0o600 });
       env.MESHGATE_JOIN_TOKEN_FILE = tokenFile;

@@ -33,7 +33,7 @@ export function runWorkloadProcess(start: (config: WorkloadConfig, joinToken: st
   // The join token arrives in a 0600 file that is read once and removed: an environment variable
   // would stay readable in /proc/<pid>/environ for the life of the process.
   const tokenFile = process.env.MESHGATE_JOIN_TOKEN_FILE;
-  let joinToken: string | undefined;
+  let joinToken: string | undefined = process.env.MESHGATE_JOIN_TOKEN; // only with joinTokenInEnvironment (unsafe)
   if (tokenFile) {
     joinToken = readFileSync(tokenFile, 'utf8').trim();
     rmSync(tokenFile, { force: true });

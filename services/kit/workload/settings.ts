@@ -54,6 +54,8 @@ export interface SecuritySettings {
    * (unsafe: a static certificate copied between deployments is a shared identity). Empty: enrol.
    */
   staticSvidFile: string;
+  /** The launcher hands the join token in MESHGATE_JOIN_TOKEN instead of a 0600 file read once (unsafe: it stays in /proc/<pid>/environ). */
+  joinTokenInEnvironment: boolean;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -82,6 +84,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   crlLongPoll: true,
   trustForwardedClientCert: false,
   staticSvidFile: '',
+  joinTokenInEnvironment: false,
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */
