@@ -49,6 +49,7 @@ export const REQUEST_REASONS = [
   'reference_conflict',
   'sts_unavailable',
   'ca_unavailable',
+  'upstream_unavailable',
   'txn_token_refused',
   'join_token_unknown',
   'join_token_used',

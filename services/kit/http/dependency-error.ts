@@ -1,5 +1,5 @@
 /** A dependency the request needs could not be reached: 503 with the dependency's reason code, still failing closed. */
-export type DependencyReason = 'sts_unavailable' | 'ca_unavailable';
+export type DependencyReason = 'sts_unavailable' | 'ca_unavailable' | 'upstream_unavailable';
 
 export class DependencyUnavailable extends Error {
   readonly reason: DependencyReason;

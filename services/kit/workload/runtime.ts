@@ -191,10 +191,11 @@ function peerCall(config: WorkloadConfig, client: MeshClient): (peer: ServiceNam
     const headers = { ...(req.headers ?? {}) };
     if (correlationHeader) headers[CORRELATION_HEADER] = correlationHeader;
     const sent = client.request({ ...req, headers, url: new URL(req.path, base).href, serverId: spiffeIdFor(peer) });
-    // The token service and the CA down is a 503 with their reason, not a generic 500.
-    if (peer !== 'sts' && peer !== 'ca') return sent;
+    // A peer that cannot be reached (down, or its certificate refused) is a 503 with a reason, not a generic 500.
     return sent.catch((err: unknown) => {
-      throw new DependencyUnavailable(`${peer}_unavailable`, `${peer} unreachable: ${(err as Error).message}`, { cause: err });
+      if (!isUnreachable(err)) throw err;
+      const reason = peer === 'sts' || peer === 'ca' ? (`${peer}_unavailable` as const) : 'upstream_unavailable';
+      throw new DependencyUnavailable(reason, `${peer} unreachable: ${(err as Error).message}`, { cause: err });
     });
   };
 }
