@@ -7,6 +7,7 @@ import type { PhaseEvent, ScenarioStartEvent } from '../scenario/engine.ts';
 import { failedChecks, type Outcome, type ScenarioResult } from '../scenario/result.ts';
 import type { RunReport } from './run-report.ts';
 import { formatMs, formatValue } from './text.ts';
+import { plural } from '../cli/plural.ts';
 
 export type ProgressMode = 'plain' | 'live';
 
@@ -21,6 +22,8 @@ export interface ProgressOptions {
   env?: Record<string, string | undefined>;
   /** Forces a mode; otherwise chosen from env and the stream. */
   mode?: ProgressMode;
+  /** ANSI colour on the result lines (FORCE_COLOR, also in plain mode); defaults to the live mode. */
+  colour?: boolean;
 }
 
 export interface Progress {
@@ -64,7 +67,7 @@ export function formatSummaryLine(report: Pick<RunReport, 'summary' | 'durationM
   const { summary: s } = report;
   const verdict = report.verdict === 'pass' ? 'PASS' : 'FAIL';
   const v = colour ? `\x1b[1;${report.verdict === 'pass' ? '32' : '31'}m${verdict}\x1b[0m` : verdict;
-  return `${v}  ${s.total} scenarios: ${s.passed} passed, ${s.failed} failed, ${s.error} errors, ${s.skipped} skipped  (${formatMs(report.durationMs)})`;
+  return `${v}  ${plural(s.total, 'scenario')}: ${s.passed} passed, ${s.failed} failed, ${plural(s.error, 'error')}, ${s.skipped} skipped  (${formatMs(report.durationMs)})`;
 }
 
 export function createProgress(options: ProgressOptions = {}): Progress {
@@ -72,6 +75,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
   const mode = options.mode ?? progressMode(options.env ?? process.env, stream.isTTY);
   if (mode !== 'plain' && mode !== 'live') throw new TypeError(`createProgress: mode must be plain or live (got ${JSON.stringify(mode)})`);
   const live = mode === 'live';
+  const colour = options.colour ?? live;
 
   let current: { id: string; phase: string; index: number; total: number; since: number } | undefined;
   let frame = 0;
@@ -86,7 +90,8 @@ export function createProgress(options: ProgressOptions = {}): Progress {
     const text = `${SPINNER[frame++ % SPINNER.length]} [${current.index + 1}/${current.total}] ${current.id} · ${current.phase}  ${elapsed}`;
     const width = Math.max(20, (stream.columns ?? 80) - 1);
     clear();
-    stream.write(`\x1b[36m${text.length > width ? `${text.slice(0, width - 1)}…` : text}\x1b[0m`);
+    const shown = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+    stream.write(colour ? `\x1b[36m${shown}\x1b[0m` : shown);
   };
   const stopTimer = (): void => {
     if (timer) clearInterval(timer);
@@ -110,14 +115,14 @@ export function createProgress(options: ProgressOptions = {}): Progress {
     onScenarioEnd(result) {
       if (current?.id === result.id) current = undefined;
       clear();
-      stream.write(`${formatResultLines(result, live).join('\n')}\n`);
+      stream.write(`${formatResultLines(result, colour).join('\n')}\n`);
       if (!current) stopTimer();
     },
     finish(report) {
       stopTimer();
       current = undefined;
       clear();
-      stream.write(`${formatSummaryLine(report, live)}\n`);
+      stream.write(`${formatSummaryLine(report, colour)}\n`);
     },
   };
 }
