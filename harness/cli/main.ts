@@ -1,52 +1,125 @@
-/** The meshgate command line. Exit codes: 0 pass, 1 gate failed, 2 usage or configuration error. */
-import { benchCommand, benchHelp } from './commands/bench.ts';
-import { caCommand, caHelp } from './commands/ca.ts';
-import { downCommand, downHelp } from './commands/down.ts';
-import { listCommand, listHelp } from './commands/list.ts';
-import { policyCommand, policyHelp } from './commands/policy.ts';
-import { runCommand, runHelp } from './commands/run.ts';
-import { soakCommand, soakHelp } from './commands/soak.ts';
-import { statusCommand, statusHelp } from './commands/status.ts';
-import { upCommand, upHelp } from './commands/up.ts';
+/** The meshgate command line. Exit codes: 0 pass, 1 gate failed, 2 usage or configuration error, 130 interrupted. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import { benchCommand, benchCompareFlags, benchFlags, benchHelp } from './commands/bench.ts';
+import { caCommand, caHelp, caIssueFlags, caRevokeFlags } from './commands/ca.ts';
+import { downCommand, downFlags, downHelp } from './commands/down.ts';
+import { listCommand, listFlags, listHelp } from './commands/list.ts';
+import { policyCheckFlags, policyCommand, policyHelp } from './commands/policy.ts';
+import { runCommand, runFlags, runHelp } from './commands/run.ts';
+import { soakCommand, soakFlags, soakHelp } from './commands/soak.ts';
+import { statusCommand, statusFlags, statusHelp } from './commands/status.ts';
+import { upCommand, upFlags, upHelp } from './commands/up.ts';
+import { renderCommandHelp, type CommandHelp } from './help.ts';
 import { processIo, type CommandIo } from './io.ts';
 import { UsageError } from './usage-error.ts';
+import { PACKAGE_ROOT } from '../mesh/state-dir.ts';
 import { EXIT_CODES, exitCodeOf } from '../errors.ts';
 
-type Command = { run: (argv: string[], io: CommandIo) => Promise<number>; help: string };
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
-const COMMANDS: Record<string, Command> = {
-  run: { run: runCommand, help: runHelp },
-  list: { run: listCommand, help: listHelp },
-  up: { run: upCommand, help: upHelp },
-  down: { run: downCommand, help: downHelp },
-  status: { run: statusCommand, help: statusHelp },
-  ca: { run: caCommand, help: caHelp },
-  policy: { run: policyCommand, help: policyHelp },
-  bench: { run: benchCommand, help: benchHelp },
-  soak: { run: soakCommand, help: soakHelp },
+export interface Command {
+  run: (argv: string[], io: CommandIo) => Promise<number>;
+  /** Structured help; a plain string is printed as it is. */
+  help: CommandHelp | string;
+  /** Every flag set the command (and its subcommands) parses, so tests can hold the help to them. */
+  flags?: readonly FlagOptions[];
+}
+
+export const COMMANDS: Record<string, Command> = {
+  run: { run: runCommand, help: runHelp, flags: [runFlags] },
+  list: { run: listCommand, help: listHelp, flags: [listFlags] },
+  up: { run: upCommand, help: upHelp, flags: [upFlags] },
+  down: { run: downCommand, help: downHelp, flags: [downFlags] },
+  status: { run: statusCommand, help: statusHelp, flags: [statusFlags] },
+  ca: { run: caCommand, help: caHelp, flags: [caIssueFlags, caRevokeFlags] },
+  policy: { run: policyCommand, help: policyHelp, flags: [policyCheckFlags] },
+  bench: { run: benchCommand, help: benchHelp, flags: [benchFlags, benchCompareFlags] },
+  soak: { run: soakCommand, help: soakHelp, flags: [soakFlags] },
 };
 
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  return `meshgate ${pkg.version} (Node.js ${process.version})\n`;
+}
+
+export function commandHelp(command: Command): string {
+  return typeof command.help === 'string' ? `usage: meshgate ${command.help}\n` : renderCommandHelp(command.help);
+}
+
 export function usage(): string {
-  return ['usage: meshgate <command> [flags]', '', 'commands:', ...Object.values(COMMANDS).map((c) => `  ${c.help}`), '', 'exit codes: 0 pass, 1 gate failed, 2 usage or configuration error', ''].join('\n');
+  const lines = [
+    'meshgate: a security verification harness for service-to-service communication',
+    '',
+    'usage: meshgate <command> [arguments] [flags]',
+    '       meshgate help <command>       every flag of a command explained (also: meshgate <command> --help)',
+    '       meshgate --version',
+    '',
+    'commands:',
+  ];
+  for (const command of Object.values(COMMANDS)) {
+    if (typeof command.help === 'string') lines.push(`  ${command.help}`);
+    else lines.push(...command.help.usage.map((u) => `  ${u}`), `      ${command.help.summary}`);
+  }
+  lines.push(
+    '',
+    'environment:',
+    '  NO_COLOR=1      no colour in the output (https://no-color.org); wins over FORCE_COLOR',
+    '  FORCE_COLOR=1   colour also when the output is not a terminal (FORCE_COLOR=0: never); by default colour only on a terminal',
+    '  CI=true         progress as plain lines, one per scenario',
+    '  OTEL_EXPORTER_OTLP_ENDPOINT, _TRACES_ENDPOINT, _HEADERS, _PROTOCOL',
+    '                  run and up also forward every span to your collector (as --otlp-endpoint)',
+    '',
+    'exit codes: 0 pass, 1 gate failed, 2 usage or configuration error, 130 interrupted',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** `--help` or `-h` among a command's arguments (before a `--`). */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(usage());
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    io.stderr(usage());
+    return EXIT_CODES.usage;
   }
-  const command = COMMANDS[name];
+  if (name === '--help' || name === '-h') {
+    io.stdout(usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(version());
+    return 0;
+  }
   try {
-    if (!command) throw new UsageError(`unknown command "${name}"\n\n${usage()}`);
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout(`usage: meshgate ${command.help}\n`);
+    if (name === 'help') {
+      if (rest.length === 0) {
+        io.stdout(usage());
+        return 0;
+      }
+      const wanted = COMMANDS[rest[0]!];
+      if (!wanted || rest.length > 1) throw new UsageError(`meshgate help: ${wanted ? 'expected one command' : `unknown command "${rest[0]}"`}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+      io.stdout(commandHelp(wanted));
+      return 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`meshgate: unknown ${name.startsWith('-') ? 'flag' : 'command'} "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (meshgate --help lists them with their flags)`);
+    if (asksForHelp(rest)) {
+      io.stdout(commandHelp(command));
       return 0;
     }
     return await command.run(rest, io);
   } catch (err) {
     const code = exitCodeOf(err);
-    io.stderr(code === EXIT_CODES.usage ? `${(err as Error).message}\n` : `meshgate ${name}: ${(err as Error).message}\n`);
+    const message = (err as Error).message;
+    if (code !== EXIT_CODES.usage) io.stderr(`meshgate ${name}: ${message}\n`);
+    else io.stderr(`${message}\n${COMMANDS[name] ? `run \`meshgate help ${name}\` for every flag of ${name}\n` : ''}`);
     return code;
   }
 }

@@ -2,14 +2,26 @@ import { rmSync } from 'node:fs';
 import { AttachError, attachEngine } from '../../engine/attach-engine.ts';
 import { stopCollector } from '../../mesh/collector.ts';
 import { statePaths } from '../../mesh/state-dir.ts';
+import type { CommandHelp } from '../help.ts';
 import type { CommandIo } from '../io.ts';
 import { DEFAULT_STATE, readMeshRecord } from '../mesh-record.ts';
 import { parseFlags } from '../parse.ts';
 
-export const downHelp = 'down [--state DIR]              revert what a crashed run left injected, then stop exactly the processes `up` started';
+export const downFlags = { state: { type: 'string', default: DEFAULT_STATE } } as const;
+
+export const downHelp: CommandHelp = {
+  name: 'down',
+  summary: 'stop the mesh `up` started, after reverting what a crashed run left injected',
+  usage: ['down [--state DIR]'],
+  description:
+    'First reverts what a run that died after injecting left behind (the lifecycle journal in the state folder), so the mesh stops as it was started; then stops exactly the processes `up` started (by recorded pid, checked against each process\'s command line) and the span collector, and returns once each is gone, naming any that needed SIGKILL. The state folder stays (logs, spans); only the mesh record is removed.',
+  flags: [{ flag: '--state DIR', text: 'the state folder `meshgate up` used (default: .meshgate in the current directory)' }],
+  examples: ['meshgate down', 'meshgate down --state /tmp/mesh-state'],
+  exitCodes: '0 stopped (also when nothing was running any more), 1 a process could not be stopped, 2 usage error or no mesh recorded in the state folder',
+};
 
 export async function downCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values } = parseFlags('down', argv, { state: { type: 'string', default: DEFAULT_STATE } });
+  const { values } = parseFlags('down', argv, downFlags);
   const record = readMeshRecord(values.state!);
   // Reverts first what a crashed run left injected: the mesh stops as it was started.
   const engine = await attachEngine(values.state!, (line) => io.stdout(`${line}\n`)).catch((err: unknown) => {

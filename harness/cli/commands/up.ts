@@ -5,15 +5,35 @@ import { startCollector, stopCollector } from '../../mesh/collector.ts';
 import { OperatorApi } from '../../engine/operator-api.ts';
 import { otlpForwardingFrom } from '../../collectors/otlp-forwarding.ts';
 import { statePaths } from '../../mesh/state-dir.ts';
+import type { CommandHelp } from '../help.ts';
 import type { CommandIo } from '../io.ts';
 import { DEFAULT_STATE, isAlive, readMeshRecord } from '../mesh-record.ts';
 import { parseFlags } from '../parse.ts';
 import { UsageError } from '../usage-error.ts';
 
-export const upHelp = 'up [--state DIR] [--json] [--otlp-endpoint URL]\n                                 start the mesh in the background and print its services; spans also go to URL (or OTEL_EXPORTER_OTLP_*)';
+export const upFlags = {
+  state: { type: 'string', default: DEFAULT_STATE },
+  json: { type: 'boolean', default: false },
+  'otlp-endpoint': { type: 'string' },
+} as const;
+
+export const upHelp: CommandHelp = {
+  name: 'up',
+  summary: 'start the reference mesh in the background and print its services',
+  usage: ['up [--state DIR] [--json] [--otlp-endpoint URL]'],
+  description:
+    'Starts the CA, token service, PDP, ledger, payments and gateway as background processes on 127.0.0.1 (random ports), with a span collector beside them, and returns once every workload is healthy. It prints the state folder, the CA bundle, the demo users\' password file and each service\'s URL, SPIFFE ID and pid. The mesh keeps running until `meshgate down`; `meshgate run --attach`, `meshgate status` and `meshgate ca` act on it.',
+  flags: [
+    { flag: '--state DIR', text: 'the state folder for keys, configs, logs, spans and the mesh record (default: .meshgate in the current directory); refused while a mesh recorded there still runs' },
+    { flag: '--json', text: 'print the mesh record as JSON instead: { state, caBundle, users, services: [{ name, url, spiffeId, pid, publicUrl? }], ... }; users is the 0600 file with the demo users\' passwords, publicUrl the port that needs no client certificate (the gateway\'s /login and payments, the CA\'s enrolment)' },
+    { flag: '--otlp-endpoint URL', text: 'also forward every span to your OTLP/HTTP collector at URL (/v1/traces is appended unless given); without it OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, with OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf or http/json)' },
+  ],
+  examples: ['meshgate up', `meshgate up --json > /tmp/mesh.json && jq -r '.services[] | select(.name == "gateway") | .publicUrl' /tmp/mesh.json`],
+  exitCodes: '0 the mesh is up, 1 it could not be started, 2 usage error or a mesh already running in the state folder',
+};
 
 export async function upCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values } = parseFlags('up', argv, { state: { type: 'string', default: DEFAULT_STATE }, json: { type: 'boolean', default: false }, 'otlp-endpoint': { type: 'string' } });
+  const { values } = parseFlags('up', argv, upFlags);
   const stateDir = resolve(values.state!);
   const paths = statePaths(stateDir);
   if (existsSync(paths.record)) {
