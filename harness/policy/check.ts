@@ -21,6 +21,7 @@ import type { PolicyProblem } from '../../services/pdp/policy-problem.ts';
 import { DEMO_USERS, userEntities } from '../../services/pdp/user-directory.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
 import { declaredEdges, OPERATOR_ID, SERVICE_NAMES, TOPOLOGY } from '../../services/topology.ts';
+import { plural } from '../cli/plural.ts';
 import { contractViolations } from './contract-violations.ts';
 import { CEILING_PROBE_USER, policySamples } from './policy-samples.ts';
 import type { Sample } from './policy-samples.ts';
@@ -236,14 +237,14 @@ export async function policyCheckCommand(argv: string[], io: CommandIo): Promise
       return 2;
     }
     if (error instanceof PolicyValidationError) {
-      io.stderr.write(`meshgate policy check: ${error.problems.length} problem(s) [${error.code}]\n${error.problems.map((p) => `  ${formatProblem(p)}\n`).join('')}`);
+      io.stderr.write(`meshgate policy check: ${plural(error.problems.length, 'problem')} [${error.code}]\n${error.problems.map((p) => `  ${formatProblem(p)}\n`).join('')}`);
       return 2;
     }
     throw error;
   }
   if (json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (!report.valid) {
-    io.stderr.write(`meshgate policy check: ${report.dir}: ${report.problems.length} problem(s), policies refused\n${report.problems.map((p) => `  ${formatProblem(p)}\n`).join('')}`);
+    io.stderr.write(`meshgate policy check: ${report.dir}: ${plural(report.problems.length, 'problem')}, policies refused\n${report.problems.map((p) => `  ${formatProblem(p)}\n`).join('')}`);
     return 2;
   }
   if (!json) io.stdout.write(renderText(report));
@@ -251,7 +252,7 @@ export async function policyCheckCommand(argv: string[], io: CommandIo): Promise
 }
 
 function renderText(report: PolicyCheckReport): string {
-  const lines = [`policy check ${report.dir}: ${report.policies.length} policies, version ${report.policyVersion}, ${report.decisions} decisions over ${report.principals.length} principals × ${report.actions.length} actions`];
+  const lines = [`policy check ${report.dir}: ${plural(report.policies.length, 'policy', 'policies')}, version ${report.policyVersion}, ${plural(report.decisions, 'decision')} over ${plural(report.principals.length, 'principal')} × ${plural(report.actions.length, 'action')}`];
   for (const f of report.findings) {
     const where = f.file === null ? '(topology)' : `${f.file}:${f.line}:${f.column}`;
     const id = f.policyId === null ? '' : ` [${f.policyId}]`;
@@ -259,6 +260,6 @@ function renderText(report: PolicyCheckReport): string {
     for (const e of f.edges.slice(0, 12)) lines.push(`    ${e.principal} → ${e.action}`);
     if (f.edges.length > 12) lines.push(`    … and ${f.edges.length - 12} more`);
   }
-  lines.push(report.ok ? 'clean: every permit matches a declared edge within the mesh contract' : `${report.findings.length} finding(s)`);
+  lines.push(report.ok ? 'clean: every permit matches a declared edge within the mesh contract' : plural(report.findings.length, 'finding'));
   return `${lines.join('\n')}\n`;
 }
