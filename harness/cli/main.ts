@@ -77,6 +77,17 @@ export function usage(): string {
   return lines.join('\n');
 }
 
+/** `meshgate list | head`: a reader that stops early ends the command quietly, not with an EPIPE stack trace. */
+function stopQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
 /** `--help` or `-h` among a command's arguments (before a `--`). */
 function asksForHelp(args: string[]): boolean {
   const end = args.indexOf('--');
@@ -84,6 +95,7 @@ function asksForHelp(args: string[]): boolean {
 }
 
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  if (io === processIo) stopQuietlyOnClosedPipe();
   const [name, ...rest] = argv;
   if (name === undefined) {
     io.stderr(usage());

@@ -94,7 +94,7 @@ test('the README curl walk-through works as written against a real meshgate up a
   const tmp = tempDir('meshgate-walkthrough-tmp-');
   const state = join(cwd, '.meshgate');
   const script = ['set -euo pipefail', ...steps.flatMap((s, i) => [`echo '@@step ${i}'; echo '@@step ${i}' >&2`, ...s.lines])].join('\n');
-  const env = { ...process.env, TMPDIR: tmp, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, NO_COLOR: '1' };
   delete env.FORCE_COLOR;
   let result;
   try {

@@ -1,6 +1,7 @@
 import { EXIT_CODES, exitCodeOf } from '../../errors.ts';
 import { loadCatalog } from '../../scenario/catalog.ts';
 import { selectScenarios, type Selection } from '../../scenario/select.ts';
+import { painter } from '../color.ts';
 import type { CommandHelp } from '../help.ts';
 import type { CommandIo } from '../io.ts';
 import { parseFlags } from '../parse.ts';
@@ -46,7 +47,12 @@ export async function listCommand(argv: string[], io: CommandIo): Promise<number
   const idWidth = Math.max(2, ...catalog.map((s) => s.meta.id.length));
   const tagWidth = Math.max(4, ...catalog.map((s) => s.meta.tags.join(',').length));
   io.stdout(`${'ID'.padEnd(idWidth)}  ${'SEVERITY'.padEnd(8)}  ${'TAGS'.padEnd(tagWidth)}  TITLE\n`);
-  for (const s of catalog) io.stdout(`${s.meta.id.padEnd(idWidth)}  ${s.meta.severity.padEnd(8)}  ${s.meta.tags.join(',').padEnd(tagWidth)}  ${s.meta.title}\n`);
+  const paint = painter(io.color === true);
+  const severity = (level: string): string => {
+    const padded = level.padEnd(8);
+    return level === 'critical' ? paint.red(padded) : level === 'high' ? paint.yellow(padded) : padded;
+  };
+  for (const s of catalog) io.stdout(`${s.meta.id.padEnd(idWidth)}  ${severity(s.meta.severity)}  ${s.meta.tags.join(',').padEnd(tagWidth)}  ${s.meta.title}\n`);
   const tags = [...new Set(catalog.flatMap((s) => s.meta.tags))].sort();
   io.stdout(`${plural(catalog.length, 'scenario')}; ${plural(tags.length, 'tag')}: ${tags.join(' ')}\n`);
   return 0;
