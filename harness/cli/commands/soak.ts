@@ -22,7 +22,7 @@ export const soakHelp: CommandHelp = {
   flags: [
     { flag: '--runs N', text: 'how many runs of the whole catalog, 1 to 100 (default: 10); each is bounded to 5 minutes, 15 with --mutate' },
     { flag: '--cpu-hog K', text: 'how many busy processes compete for the CPU during the runs, 0 to 16 (default: 2)' },
-    { flag: '--report-dir DIR', text: 'where soak.json and the runs\' reports go (default: reports/soak-<UTC timestamp>/)' },
+    { flag: '--report-dir DIR', text: 'where soak.json and the runs\' reports go (default: reports/soak-<UTC timestamp>/ in the current directory)' },
     { flag: '--mutate', text: 'also run mutation mode in every run' },
   ],
   examples: ['meshgate soak --runs 10 --cpu-hog 2', 'npm run soak -- --runs 3 --cpu-hog 0 --report-dir reports/soak'],
