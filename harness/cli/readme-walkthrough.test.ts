@@ -11,6 +11,8 @@ import { expect, test } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_SETTINGS } from '../../services/kit/workload/settings.ts';
+import { formatDuration } from './commands/ca.ts';
 import { PACKAGE_ROOT } from '../mesh/state-dir.ts';
 import { isRunning } from '../mesh/process-state.ts';
 import { MESHGATE_BIN, meshgate } from '../test-support/meshgate-cli.ts';
@@ -134,7 +136,8 @@ test('the README curl walk-through works as written against a real meshgate up a
   expect([named![2], named![3]], context(pulled)).toEqual([urls.get('sts'), urls.get('payments')]);
 
   const cert = find("gateway's identity");
-  expect(out[cert], context(cert)).toMatch(/^issued spiffe:\/\/meshgate\.test\/gateway serial [0-9A-F]+ valid \S+ \.\. \S+, lifetime 10m \(the CA's default SVID lifetime; --ttl to change it\)$/m);
+  const lifetime = formatDuration(DEFAULT_SETTINGS.svidTtlSeconds);
+  expect(out[cert], context(cert)).toMatch(new RegExp(`^issued spiffe://meshgate\\.test/gateway serial [0-9A-F]+ valid \\S+ \\.\\. \\S+, lifetime ${lifetime} \\(the CA's default SVID lifetime; --ttl to change it\\)$`, 'm'));
 
   const login = find('log alice in');
   expect(json(out[login]!), context(login)).toEqual({ token_type: 'Bearer', expires_in: expect.any(Number), scope: 'payments:write' });
