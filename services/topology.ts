@@ -49,6 +49,10 @@ export function descriptorOf(name: string): WorkloadDescriptor {
 export const OPERATOR = 'operator';
 export const OPERATOR_ID = spiffeIdFor(OPERATOR);
 
+/** The team's Prometheus scrapes as this identity: /metrics and nothing else. */
+export const PROMETHEUS = 'prometheus';
+export const PROMETHEUS_ID = spiffeIdFor(PROMETHEUS);
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RouteSpec {
@@ -70,7 +74,7 @@ function route(method: HttpMethod, path: string, callers: readonly string[], tok
 }
 
 /** Operator-only routes every workload serves on its mTLS port. */
-const OPS = [route('GET', '/healthz', [OPERATOR, ...SERVICE_NAMES], 'none', false), route('GET', '/metrics', [OPERATOR], 'none', false), route('POST', '/admin/renew-svid', [OPERATOR], 'none', false)];
+const OPS = [route('GET', '/healthz', [OPERATOR, ...SERVICE_NAMES], 'none', false), route('GET', '/metrics', [OPERATOR, PROMETHEUS], 'none', false), route('POST', '/admin/renew-svid', [OPERATOR], 'none', false)];
 
 export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
   ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('POST', '/admin/join-tokens', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],
