@@ -1,6 +1,8 @@
 /**
- * JUnit XML: one testsuite per plane, one testcase per scenario (classname =
- * plane), and a 'mutation' suite where a surviving mutant is a failure.
+ * JUnit XML valid against the schema Jenkins' xUnit plugin validates with (schemas/junit-10.xsd):
+ * one testsuite per plane, one testcase per scenario (classname = plane, name = the id without
+ * it), and a 'mutation' suite where a surviving mutant is a failure. A testcase carries only
+ * name, classname and time, so the scenario's file travels in the failure text and system-out.
  */
 import { PLANES } from '../scenario/meta.ts';
 import { failedChecks, type ScenarioResult } from '../scenario/result.ts';
@@ -28,22 +30,28 @@ function checkLines(result: ScenarioResult): string {
     .join('\n');
 }
 
+/** The id without its plane prefix: consumers show classname and name side by side. */
+export function caseName(id: string, classname: string): string {
+  return id.startsWith(`${classname}.`) ? id.slice(classname.length + 1) : id;
+}
+
 function scenarioCase(result: ScenarioResult): Case {
   const message = escapeXml(result.message ?? '');
-  const out = [`${result.title}`, `threat: ${result.threat}`, `severity: ${result.severity}`, `correlation: ${result.correlationId}`];
+  const out = [`${result.title}`, `scenario: ${result.id}`, ...(result.file ? [`file: ${result.file}`] : []), `threat: ${result.threat}`, `severity: ${result.severity}`, `correlation: ${result.correlationId}`];
   if (Object.keys(result.latency).length > 0) out.push(`latency: ${JSON.stringify(result.latency)}`);
   const systemOut = `<system-out>${escapeXml(out.join('\n'))}</system-out>`;
   const errors = result.errors.map((e) => `[${e.phase}] ${e.message}${e.stack ? `\n${e.stack}` : ''}`).join('\n');
+  const where = result.file ? `\nscenario file: ${result.file}` : '';
   let body: string;
   let kind: Case['kind'];
   switch (result.outcome) {
     case 'failed':
       kind = 'failure';
-      body = `<failure message="${message}" type="${escapeXml(failedChecks(result).some((f) => f.kind === 'control') ? 'control' : 'detection')}">${escapeXml(checkLines(result) + (errors ? `\n${errors}` : ''))}</failure>`;
+      body = `<failure message="${message}" type="${escapeXml(failedChecks(result).some((f) => f.kind === 'control') ? 'control' : 'detection')}">${escapeXml(checkLines(result) + (errors ? `\n${errors}` : '') + where)}</failure>`;
       break;
     case 'error':
       kind = 'error';
-      body = `<error message="${message}" type="harness">${escapeXml(errors)}</error>`;
+      body = `<error message="${message}" type="harness">${escapeXml(errors + where)}</error>`;
       break;
     case 'skipped':
       kind = 'skipped';
@@ -53,15 +61,16 @@ function scenarioCase(result: ScenarioResult): Case {
       kind = 'pass';
       body = '';
   }
-  return { name: result.id, classname: result.plane, timeS: result.durationMs / 1000, body: body + systemOut, kind };
+  return { name: caseName(result.id, result.plane), classname: result.plane, timeS: result.durationMs / 1000, body: body + systemOut, kind };
 }
 
 function mutantCase(m: MutantResult): Case {
   const loc = `${m.mutant.location.uri}${m.mutant.location.setting ? ` (${m.mutant.location.setting})` : ''}`;
   const detail = `${m.mutant.title}\nfault: ${m.mutant.fault}\nlocation: ${loc}`;
-  if (m.error !== undefined) return { name: m.mutant.id, classname: 'mutation', timeS: 0, kind: 'error', body: `<error message="${escapeXml(m.error)}" type="harness">${escapeXml(detail)}</error>` };
-  if (m.survived) return { name: m.mutant.id, classname: 'mutation', timeS: 0, kind: 'failure', body: `<failure message="survived: no scenario failed with this fault" type="mutant-survived">${escapeXml(detail)}</failure>` };
-  return { name: m.mutant.id, classname: 'mutation', timeS: 0, kind: 'pass', body: `<system-out>${escapeXml(`${detail}\nkilled by: ${m.killedBy.join(', ')}`)}</system-out>` };
+  const c = { name: m.mutant.id, classname: 'mutation', timeS: (m.durationMs ?? 0) / 1000 };
+  if (m.error !== undefined) return { ...c, kind: 'error', body: `<error message="${escapeXml(m.error)}" type="harness">${escapeXml(detail)}</error>` };
+  if (m.survived) return { ...c, kind: 'failure', body: `<failure message="survived: no scenario failed with this fault" type="mutant-survived">${escapeXml(detail)}</failure>` };
+  return { ...c, kind: 'pass', body: `<system-out>${escapeXml(`${detail}\nkilled by: ${m.killedBy.join(', ')}`)}</system-out>` };
 }
 
 function suite(name: string, cases: readonly Case[], timestamp: string): string {
@@ -85,7 +94,7 @@ export function renderJunit(report: RunReport): string {
   const count = (k: Case['kind']): number => all.filter((c) => c.kind === k).length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="meshgate" tests="${all.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}" time="${seconds(report.durationMs)}" timestamp="${escapeXml(report.startedAt)}">`,
+    `<testsuites name="meshgate" tests="${all.length}" failures="${count('failure')}" errors="${count('error')}" time="${seconds(report.durationMs)}">`,
     ...suites.map((s) => suite(s.name, s.cases, report.startedAt)),
     '</testsuites>',
     '',

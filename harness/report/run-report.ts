@@ -1,4 +1,5 @@
 /** The JSON run report: the source of truth every other format is rendered from. */
+import { createHash } from 'node:crypto';
 import { cleanLatency, type LatencyFigures } from '../scenario/latency.ts';
 import type { MutationSummary } from '../scenario/mutation.ts';
 import type { Outcome, ScenarioResult } from '../scenario/result.ts';
@@ -17,6 +18,20 @@ export interface RunSummary {
   skipped: number;
 }
 
+/**
+ * What the run covered. A run of part of the catalog (a selection) or in mutation mode must not be
+ * mistaken for the full catalog by a consumer that closes findings absent from a later run.
+ */
+export interface RunScope {
+  /** Scenarios in the whole catalog. */
+  catalogScenarios: number;
+  /** Every catalog scenario was selected. */
+  fullCatalog: boolean;
+  mutation: boolean;
+  /** Stable name of what ran: catalog, catalog+mutation, selection-<sha256 of the ids, 12 hex>[+mutation]. */
+  category: string;
+}
+
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   tool: ToolInfo;
@@ -33,6 +48,7 @@ export interface RunReport {
   summary: RunSummary;
   scenarios: ScenarioResult[];
   mutation?: MutationSummary;
+  scope: RunScope;
   /** Secrets found in the written reports themselves (each a location, never the secret); any fails the run. */
   reportLeaks: string[];
   exitCode: 0 | 1;
@@ -51,6 +67,10 @@ export interface RunReportInput {
   reportLeaks?: string[];
   tool?: ToolInfo;
   environment?: Partial<RunReport['environment']>;
+  /** Ids of the whole catalog; without it the run counts as a selection. */
+  catalogIds?: readonly string[];
+  /** The run was in mutation mode (also when no mutant got to run). */
+  mutate?: boolean;
 }
 
 function toDate(value: Date | string | number, field: string, problems: string[]): Date {
@@ -62,6 +82,13 @@ function toDate(value: Date | string | number, field: string, problems: string[]
 export function summarize(scenarios: readonly Pick<ScenarioResult, 'outcome'>[]): RunSummary {
   const count = (o: Outcome): number => scenarios.filter((s) => s.outcome === o).length;
   return { total: scenarios.length, passed: count('passed'), failed: count('failed'), error: count('error'), skipped: count('skipped') };
+}
+
+export function runScope(ran: readonly string[], catalogIds: readonly string[] | undefined, mutation: boolean): RunScope {
+  const ranSet = new Set(ran);
+  const fullCatalog = catalogIds !== undefined && catalogIds.length > 0 && catalogIds.every((id) => ranSet.has(id));
+  const base = fullCatalog ? 'catalog' : `selection-${createHash('sha256').update([...ranSet].sort().join('\n')).digest('hex').slice(0, 12)}`;
+  return { catalogScenarios: catalogIds?.length ?? ranSet.size, fullCatalog, mutation, category: mutation ? `${base}+mutation` : base };
 }
 
 export function buildRunReport(input: RunReportInput): RunReport {
@@ -94,6 +121,7 @@ export function buildRunReport(input: RunReportInput): RunReport {
     baseline: cleanLatency(input.baseline ?? {}),
     summary: summarize(input.scenarios),
     scenarios: input.scenarios,
+    scope: runScope(input.scenarios.map((s) => s.id), input.catalogIds, input.mutate ?? input.mutation !== undefined),
     reportLeaks,
     exitCode: exitCodeFor(gate),
   };

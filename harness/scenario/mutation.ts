@@ -25,6 +25,8 @@ export interface MutantResult {
   survived: boolean;
   /** The mutant could not be applied or reverted; it is neither killed nor survived. */
   error?: string;
+  /** Wall time from applying the mutant to having reverted it. */
+  durationMs?: number;
 }
 
 export interface MutationSummary {
@@ -75,6 +77,7 @@ export async function runMutants(mutants: readonly Mutant[], options: MutationRu
     if (options.signal?.aborted) break;
     let result: MutantResult;
     let undo: (() => Promise<void>) | undefined;
+    const started = performance.now();
     try {
       undo = await options.apply(mutant, options.signal);
       const runResults = await options.run(mutant);
@@ -92,6 +95,7 @@ export async function runMutants(mutants: readonly Mutant[], options: MutationRu
         reverted = false;
       }
     }
+    result.durationMs = Math.round(performance.now() - started);
     results.push(result);
     options.onMutantEnd?.(result, { index, total: mutants.length });
     // A mutant left in place would poison every later result.

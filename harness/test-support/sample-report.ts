@@ -71,8 +71,8 @@ export function sampleReport(options: { hostile?: boolean; mutation?: boolean } 
     ? undefined
     : {
         mutants: [
-          { mutant: { id: 'mtls.client-auth-optional', title: 'Client cert optional', description: 'd', fault: 'rejectUnauthorized false', location: { uri: 'services/kit/mtls/server.ts', region: { startLine: 10 } } }, killedBy: ['mtls.hostile'], survived: false },
-          { mutant: { id: 'tokens.no-replay-cache', title: hostile ? HOSTILE : 'No replay cache', description: 'd', fault: 'replay cache off', location: { uri: 'services/kit/tokens/replay.ts', setting: 'replayCache' } }, killedBy: [], survived: true },
+          { mutant: { id: 'mtls.client-auth-optional', title: 'Client cert optional', description: 'd', fault: 'rejectUnauthorized false', location: { uri: 'services/kit/mtls/server.ts', region: { startLine: 10 } } }, killedBy: ['mtls.hostile'], survived: false, durationMs: 41_250 },
+          { mutant: { id: 'tokens.no-replay-cache', title: hostile ? HOSTILE : 'No replay cache', description: 'd', fault: 'replay cache off', location: { uri: 'services/kit/workload/settings.ts', setting: 'replayCache' } }, killedBy: [], survived: true, durationMs: 38_500 },
         ],
         killRate: 0.5,
         survived: ['tokens.no-replay-cache'],
