@@ -12,6 +12,22 @@ describe('renderHtml', () => {
     expect(html).toContain('<header class="verdict fail">');
   });
 
+  it('opens with a banner that names and links every failed and errored scenario; their rows come first', () => {
+    const body = html.slice(html.indexOf('<body>'));
+    const banner = body.indexOf('<nav class="attention"');
+    expect(banner).toBeGreaterThan(body.indexOf('</header>'));
+    expect(banner).toBeLessThan(body.indexOf('<h2>Scenarios</h2>'));
+    const nav = body.slice(banner, body.indexOf('</nav>'));
+    expect(nav).toContain('Needs attention: 1 failed, 1 errored, 1 mutants not killed');
+    expect(nav).toContain('<a href="#scenario-mtls-hostile"><strong>mtls.hostile</strong></a>');
+    expect(nav).toContain('<a href="#scenario-tokens-replay-other-workload"><strong>tokens.replay-other-workload</strong></a>');
+    expect(nav).not.toContain('mtls.expired-client-cert');
+    // every link in the banner lands on an element of the page
+    for (const [, id] of nav.matchAll(/href="#([^"]+)"/g)) expect(html).toContain(`id="${id}"`);
+    const rowOrder = [...body.matchAll(/<tr id="scenario-([^"]+)">/g)].map((m) => m[1]);
+    expect(rowOrder).toEqual(['mtls-hostile', 'tokens-replay-other-workload', 'mtls-expired-client-cert', 'policy-unlisted-edge']);
+  });
+
   it('escapes hostile text everywhere', () => {
     expect(html).not.toContain('<script');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');

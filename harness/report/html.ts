@@ -6,7 +6,7 @@
 import { LATENCY_KEYS } from '../scenario/latency.ts';
 import { failedChecks, type CheckResult, type ScenarioResult } from '../scenario/result.ts';
 import type { RunReport } from './run-report.ts';
-import { baselineFor, escapeHtml as h, formatDelta, formatMs, formatPercent, formatPretty, formatUs, formatValue, ratio } from './text.ts';
+import { baselineFor, escapeHtml as h, formatDelta, formatMs, formatPercent, formatPretty, formatUs, formatValue, problemsFirst, ratio, scenarioAnchor } from './text.ts';
 
 const CSS = `
 :root{color-scheme:light dark;--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--mute:#6e7781;--line:#d0d7de;--bg2:#f6f8fa}
@@ -23,7 +23,24 @@ th{background:var(--bg2)}td.num{text-align:right;white-space:nowrap}
 pre{background:var(--bg2);padding:.5rem;overflow:auto;max-height:24rem;white-space:pre-wrap;word-break:break-all;margin:.25rem 0}
 details>summary{cursor:pointer;color:var(--mute)}code{font-size:90%}
 tr.detail>td{border-bottom:2px solid var(--line);padding-top:0}
+nav.attention{border:2px solid var(--bad);border-radius:8px;padding:.5rem 1rem;margin-bottom:1.5rem}
+nav.attention h2{margin:.25rem 0;font-size:1.15rem;color:var(--bad)}nav.attention ul{margin:.25rem 0;padding-left:1.25rem}
+figure.chart{margin:.5rem 0 1.5rem;overflow-x:auto}figure.chart svg{max-width:100%;height:auto;background:#fff;color:#000}
+figcaption{color:var(--mute)}
 `;
+
+/** Failures first: every failed or errored scenario (and mutant not killed), named and linked to its row. */
+function attentionBanner(report: RunReport): string {
+  const problems = report.scenarios.filter((s) => s.outcome === 'failed' || s.outcome === 'error');
+  const mutants = report.mutation?.mutants.filter((m) => m.survived || m.error !== undefined) ?? [];
+  if (problems.length === 0 && mutants.length === 0 && report.reportLeaks.length === 0) return '';
+  const items = problems.map(
+    (s) => `<li><span class="outcome ${h(s.outcome)}">${h(s.outcome)}</span> <a href="#${scenarioAnchor(s.id)}"><strong>${h(s.id)}</strong></a> — ${h(s.title)}${s.message ? ` <span class="muted">(${h(s.message)})</span>` : ''}</li>`,
+  );
+  items.push(...mutants.map((m) => `<li><span class="outcome ${m.error !== undefined ? 'error' : 'survived'}">${m.error !== undefined ? 'error' : 'survived'}</span> <a href="#mutant-${scenarioAnchor(m.mutant.id)}"><strong>mutant ${h(m.mutant.id)}</strong></a> — ${h(m.mutant.title)}</li>`));
+  if (report.reportLeaks.length > 0) items.push(`<li><span class="outcome failed">leak</span> ${report.reportLeaks.length} secrets found in the reports: ${report.reportLeaks.map((l) => `<code>${h(l)}</code>`).join(' ')}</li>`);
+  return `<nav class="attention" aria-label="needs attention"><h2>Needs attention: ${problems.filter((s) => s.outcome === 'failed').length} failed, ${problems.filter((s) => s.outcome === 'error').length} errored${mutants.length ? `, ${mutants.length} mutants not killed` : ''}</h2><ul>${items.join('')}</ul></nav>`;
+}
 
 function checkTable(title: string, checks: readonly CheckResult[]): string {
   if (checks.length === 0) return '';
@@ -51,12 +68,12 @@ function detail(s: ScenarioResult): string {
 }
 
 function scenarioRows(report: RunReport): string {
-  return report.scenarios
+  return problemsFirst(report.scenarios)
     .map((s) => {
       const hs = s.latency.handshakeP50Us;
       const delta = formatDelta(hs, baselineFor('handshakeP50Us', s.latency, report.baseline));
       return (
-        `<tr id="${h(s.id)}"><td class="outcome ${h(s.outcome)}">${h(s.outcome)}</td><td><strong>${h(s.id)}</strong><br>${h(s.title)}</td><td>${h(s.plane)}</td><td>${h(s.severity)}</td>` +
+        `<tr id="${scenarioAnchor(s.id)}"><td class="outcome ${h(s.outcome)}">${h(s.outcome)}</td><td><strong>${h(s.id)}</strong><br>${h(s.title)}</td><td>${h(s.plane)}</td><td>${h(s.severity)}</td>` +
         `<td class="num">${ratio(s.checks.control)}</td><td class="num">${ratio(s.checks.detection)}</td><td class="num">${h(formatUs(hs))}${delta ? ` <span class="muted">(${h(delta)})</span>` : ''}</td><td class="num">${h(formatMs(s.durationMs))}</td></tr>` +
         `<tr class="detail"><td></td><td colspan="7">${detail(s)}</td></tr>`
       );
@@ -88,7 +105,7 @@ function mutationSection(report: RunReport): string {
     .map((r) => {
       const cls = r.error !== undefined ? 'error' : r.survived ? 'survived' : 'killed';
       const by = r.error !== undefined ? h(r.error) : r.killedBy.length ? r.killedBy.map((id) => `<code>${h(id)}</code>`).join(' ') : '—';
-      return `<tr><td class="outcome ${cls}">${cls}</td><td><strong>${h(r.mutant.id)}</strong><br>${h(r.mutant.title)}<br><span class="muted">${h(r.mutant.description)}</span></td><td>${h(r.mutant.fault)}</td><td><code>${h(r.mutant.location.uri)}</code>${r.mutant.location.setting ? `<br>${h(r.mutant.location.setting)}` : ''}</td><td>${by}</td></tr>`;
+      return `<tr id="mutant-${scenarioAnchor(r.mutant.id)}"><td class="outcome ${cls}">${cls}</td><td><strong>${h(r.mutant.id)}</strong><br>${h(r.mutant.title)}<br><span class="muted">${h(r.mutant.description)}</span></td><td>${h(r.mutant.fault)}</td><td><code>${h(r.mutant.location.uri)}</code>${r.mutant.location.setting ? `<br>${h(r.mutant.location.setting)}` : ''}</td><td>${by}</td></tr>`;
     })
     .join('');
   return `<section><h2>Mutation: kill rate ${h(formatPercent(m.killRate))}</h2><table><thead><tr><th>Result</th><th>Mutant</th><th>Fault</th><th>Location</th><th>Killed by</th></tr></thead><tbody>${rows}</tbody></table></section>`;
@@ -116,6 +133,7 @@ export function renderHtml(report: RunReport): string {
 <p>run ${h(report.runId)} · ${h(report.startedAt)} · ${h(formatMs(report.durationMs))}${report.aborted ? ' · interrupted' : ''} · exit code ${report.exitCode}</p>
 <p>${h(report.tool.name)} ${h(report.tool.version)} · ${h(report.environment.engine)} engine · Node ${h(report.environment.node)} · ${h(report.environment.platform)}</p>
 </header>
+${attentionBanner(report)}
 <section><h2>Scenarios</h2>
 <table><thead><tr><th>Outcome</th><th>Scenario</th><th>Plane</th><th>Severity</th><th>Control</th><th>Detection</th><th>Handshake p50</th><th>Time</th></tr></thead>
 <tbody>${scenarioRows(report)}</tbody></table></section>

@@ -30,6 +30,26 @@ describe('renderMarkdown', () => {
     }
   });
 
+  it('opens with the failed and errored scenarios: a banner names and links each, their details, then the rows with passing ones last', () => {
+    const md = renderMarkdown(sampleReport({ hostile: false }));
+    const banner = md.indexOf('> **Needs attention**');
+    const bannerLine = md.split('\n').find((l) => l.startsWith('> **Needs attention**'))!;
+    expect(bannerLine).toContain('1 failed, 1 errored: ❌ [mtls.hostile](#scenario-mtls-hostile) (failed) · ⚠️ [tokens.replay-other-workload](#scenario-tokens-replay-other-workload) (error)');
+    expect(bannerLine).toContain('mutants not killed: tokens.no-replay-cache');
+    expect(md).toContain('<a id="scenario-mtls-hostile"></a>');
+    expect(md).toContain('<a id="scenario-tokens-replay-other-workload"></a>');
+    expect(banner).toBeGreaterThan(-1);
+    expect(banner).toBeLessThan(md.indexOf('### Failures'));
+    expect(md.indexOf('### Failures')).toBeLessThan(md.indexOf('### Scenarios'));
+    const rows = md.split('\n').filter((l) => /^\| (✅|❌|⚠️|⏭️) \|/.test(l)).map((l) => l.split(' | ')[3]);
+    expect(rows).toEqual(['failed', 'error', 'passed', 'skipped']);
+  });
+
+  it('has no banner when nothing needs attention', () => {
+    const report = buildRunReport({ runId: 'r1', startedAt: 0, finishedAt: 1000, engine: 'local', scenarios: [scenarioFixture({ id: 'mtls.a' })] });
+    expect(renderMarkdown(report)).not.toContain('Needs attention');
+  });
+
   it('says PASS when everything passed', () => {
     const report = buildRunReport({ runId: 'r1', startedAt: 0, finishedAt: 1000, engine: 'local', scenarios: [scenarioFixture({ id: 'mtls.a' })] });
     expect(renderMarkdown(report).split('\n')[0]).toBe('## meshgate: ✅ PASS');

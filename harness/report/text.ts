@@ -74,3 +74,18 @@ export function baselineFor(key: string, latency: Record<string, number>, baseli
   const own = latency[`baseline${key[0]!.toUpperCase()}${key.slice(1)}`];
   return own ?? baseline[key] ?? baseline[`baseline${key[0]!.toUpperCase()}${key.slice(1)}`];
 }
+
+const OUTCOME_RANK: Record<string, number> = { failed: 0, error: 1 };
+
+/** Failed, then errored scenarios (each in run order), then everything else in run order: what needs a reader comes first. */
+export function problemsFirst<T extends { outcome: string }>(scenarios: readonly T[]): T[] {
+  return scenarios
+    .map((s, i) => ({ s, i, rank: OUTCOME_RANK[s.outcome] ?? 2 }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .map((x) => x.s);
+}
+
+/** An anchor id for a scenario: letters, digits and dashes only, so every renderer links to it alike. */
+export function scenarioAnchor(id: string): string {
+  return `scenario-${id.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+}
