@@ -7,10 +7,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SHUTDOWN_BUDGET_MS } from '../../services/kit/workload/process.ts';
 import { isRunning } from './process-state.ts';
 
-/** How long a workload gets to shut down cleanly before SIGKILL. */
-export const STOP_GRACE_MS = 3000;
+/**
+ * How long a workload gets to shut down cleanly before SIGKILL: its own shutdown budget and a
+ * margin for a loaded machine, so a workload that exits on its budget is never counted as forced.
+ */
+export const STOP_GRACE_MS = SHUTDOWN_BUDGET_MS + 2000;
 /** How long a SIGKILLed process may take to disappear before we give up saying so. */
 const KILL_WAIT_MS = 5000;
 
@@ -18,7 +22,7 @@ export interface StopOutcome {
   pid: number;
   /** It was already gone. */
   wasRunning: boolean;
-  /** It ignored SIGTERM for STOP_GRACE_MS and was killed. */
+  /** It was still running STOP_GRACE_MS after SIGTERM and was killed. */
   forced: boolean;
 }
 

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { AttachError, attachEngine } from '../../engine/attach-engine.ts';
 import { stopCollector } from '../../mesh/collector.ts';
 import { statePaths } from '../../mesh/state-dir.ts';
+import { STOP_GRACE_MS } from '../../mesh/workload-process.ts';
 import type { CommandHelp } from '../help.ts';
 import type { CommandIo } from '../io.ts';
 import { DEFAULT_STATE, readMeshRecord } from '../mesh-record.ts';
@@ -32,7 +33,7 @@ export async function downCommand(argv: string[], io: CommandIo): Promise<number
   const stopped = new Map((engine ? await engine.mesh.stop() : []).map((o) => [o.pid, o]));
   for (const s of record.services) {
     const outcome = stopped.get(s.pid);
-    io.stdout(`${outcome?.wasRunning ? (outcome.forced ? 'killed (ignored SIGTERM)' : 'stopped') : 'was not running'}: ${s.name} (pid ${s.pid})\n`);
+    io.stdout(`${outcome?.wasRunning ? (outcome.forced ? `killed (still running ${STOP_GRACE_MS / 1000} s after SIGTERM)` : 'stopped') : 'was not running'}: ${s.name} (pid ${s.pid})\n`);
   }
   if (record.collector) {
     const outcome = await stopCollector(record.collector.pid);

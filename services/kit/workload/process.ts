@@ -6,13 +6,16 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { loadWorkloadConfig, type WorkloadConfig } from './config.ts';
 
+/** A workload closes its listeners and flushes its spans within this, then exits whatever is pending. */
+export const SHUTDOWN_BUDGET_MS = 2000;
+
 export function runWorkloadProcess(start: (config: WorkloadConfig, joinToken: string | undefined) => Promise<{ close(): Promise<void> }>): void {
   let running: { close(): Promise<void> } | undefined;
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    const force = setTimeout(() => process.exit(code), 3000);
+    const force = setTimeout(() => process.exit(code), SHUTDOWN_BUDGET_MS);
     force.unref();
     try {
       await running?.close();
