@@ -5,7 +5,7 @@
  */
 import { readJsonBody, readJsonWithRaw, BodyError } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
-import type { Guard, RouteHandler } from '../kit/http/mesh-router.ts';
+import { verified, type Guard, type RouteFacts, type RouteHandler } from '../kit/http/mesh-router.ts';
 import { audit } from '../kit/log/audit.ts';
 import { AccessTokenVerifier } from '../kit/tokens/access-token-verifier.ts';
 import { readBearer } from '../kit/tokens/bearer.ts';
@@ -33,8 +33,7 @@ function publicPort(workload: Workload): PublicPortSpec {
   const throttle = new LoginThrottle({ userFailures: settings.loginUserFailures, clientFailures: settings.loginClientFailures, clock: workload.clock });
   const userTokens = new AccessTokenVerifier({ issuer: STS_ID, audience: workload.spiffeId, jwks: workload.tokenPlane.jwks, certBound: false, clock: workload.clock });
 
-  // Adds facts.user and facts.userToken.
-  const userTokenGuard: Guard = async (ctx) => {
+  const userTokenGuard: Guard<Required<Pick<RouteFacts, 'user' | 'userToken'>>> = async (ctx) => {
     if (ctx.route.token === 'none') return undefined;
     const bearer = readBearer(ctx.req.headers.authorization);
     const result = await withTokenVerifySpan('user', async (span) => {
@@ -42,13 +41,12 @@ function publicPort(workload: Workload): PublicPortSpec {
       recordVerification(workload.metrics, r, span);
       return r;
     });
-    if (!result.ok) {
-      const r = tokenRefusal(result.reason, ctx.requestId);
-      return { status: r.status, reason: result.reason, headers: r.headers };
+    if (!result.ok || !bearer.ok) {
+      const reason = result.ok ? 'token_missing' : result.reason;
+      const r = tokenRefusal(reason, ctx.requestId);
+      return { status: r.status, reason, headers: r.headers };
     }
-    ctx.facts.user = result.claims.sub;
-    ctx.facts.userToken = bearer.ok ? bearer.token : undefined;
-    return undefined;
+    return verified({ user: result.claims.sub, userToken: bearer.token });
   };
 
   const publicHandlers: Record<string, RouteHandler> = {
@@ -96,8 +94,9 @@ function publicPort(workload: Workload): PublicPortSpec {
         sendError(ctx.res, 403, 'txn_token_refused', ctx.requestId, { detail: error });
         return;
       }
-      ctx.facts.txnToken = exchange.json<{ access_token: string }>().access_token;
-      const upstream = await workload.callDownstream(ctx, 'payments', { method: 'POST', path: '/payments', headers: { 'content-type': 'application/json' }, body: raw });
+      // The gateway's own verified fact from here on: the transaction token it was issued.
+      const withTxn = { ...ctx, facts: { ...ctx.facts, txnToken: exchange.json<{ access_token: string }>().access_token } };
+      const upstream = await workload.callDownstream(withTxn, 'payments', { method: 'POST', path: '/payments', headers: { 'content-type': 'application/json' }, body: raw });
       ctx.res.writeHead(upstream.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': ctx.requestId });
       ctx.res.end(upstream.body);
     },

@@ -32,13 +32,13 @@ export interface RouteContext {
   correlationId: string | undefined;
   /** The header to forward downstream, re-formatted from what was parsed (never raw input). */
   correlationHeader: string | undefined;
-  /** What the guards verified, for handlers and downstream calls. */
-  facts: RouteFacts;
+  /** What the guards verified, for handlers and downstream calls; only the router records facts, from what guards return. */
+  readonly facts: Readonly<RouteFacts>;
   /** Asks the policy decision point whether this request may act on the resource; a refusal is to be returned. */
   authorize(resource: DecisionResource): Promise<Refusal | undefined>;
 }
 
-/** Each fact is set only by the guard named, once it has verified it. */
+/** Each fact is established only by the guard named, once it has verified it. */
 export interface RouteFacts {
   /** The access token's subject (the token plane's guard). */
   caller?: string;
@@ -61,7 +61,22 @@ export interface Refusal {
   /** Fields added to the refusal's audit line (e.g. the decision id and policy version of a deny). */
   audit?: Record<string, unknown>;
 }
-export type Guard = (ctx: RouteContext) => Promise<Refusal | undefined> | Refusal | undefined;
+/** The facts a guard verified, returned for the router to record. */
+export interface Verified<F extends Partial<RouteFacts>> {
+  readonly verified: F;
+}
+
+export function verified<F extends Partial<RouteFacts>>(facts: F): Verified<F> {
+  return { verified: facts };
+}
+
+/**
+ * A guard checks one property of a request and refuses, or passes with the facts it verified:
+ * its type declares what it adds (`Guard<Pick<RouteFacts, 'caller'>>`), and it never writes onto
+ * the context itself. Later guards and the handler see what earlier guards established.
+ */
+export type Guard<F extends Partial<RouteFacts> = Partial<RouteFacts>> = (ctx: RouteContext) => Promise<GuardOutcome<F>> | GuardOutcome<F>;
+export type GuardOutcome<F extends Partial<RouteFacts>> = Refusal | Verified<F> | undefined;
 /** A handler answers itself, or returns the refusal it was given (by ctx.authorize) for the router to answer. */
 export type RouteHandler = (ctx: RouteContext) => Promise<Refusal | void> | Refusal | void;
 
@@ -144,6 +159,7 @@ export function createMeshRouter(options: MeshRouterOptions): (req: IncomingMess
       return;
     }
     const correlation = parseCorrelationHeader(req.headers[CORRELATION_HEADER]);
+    const facts: RouteFacts = {};
     const ctx: RouteContext = {
       req,
       res,
@@ -153,7 +169,7 @@ export function createMeshRouter(options: MeshRouterOptions): (req: IncomingMess
       requestId,
       correlationId: correlation ? [correlation.correlationId, correlation.scenarioId].filter(Boolean).join('/') : undefined,
       correlationHeader: correlation ? formatCorrelationHeader(correlation) : undefined,
-      facts: {},
+      facts,
       authorize: (resource) => (options.authorize ? options.authorize(ctx, resource) : Promise.resolve(NO_POLICY_PLANE)),
     };
     const refuse = (refusal: Refusal): void => {
@@ -165,8 +181,9 @@ export function createMeshRouter(options: MeshRouterOptions): (req: IncomingMess
     annotateServerSpan({ route: match.route.path, method: match.route.method, ...(peer ? { peerSpiffeId: peer.spiffeId } : {}), headers: req.headers });
     void (async () => {
       for (const guard of guards) {
-        const refusal = await guard(ctx);
-        if (refusal) return refuse(refusal);
+        const outcome = await guard(ctx);
+        if (outcome && 'verified' in outcome) Object.assign(facts, outcome.verified);
+        else if (outcome) return refuse(outcome);
       }
       const refusal = await options.handlers[match.route.action]!(ctx);
       if (refusal) return refuse(refusal);

@@ -8,7 +8,7 @@ import { audit } from '../log/audit.ts';
 import type { MeshLogger } from '../log/logger.ts';
 import type { MeshMetrics } from '../metrics/mesh-metrics.ts';
 import type { Clock } from '../clock.ts';
-import type { Guard, RouteContext } from '../http/mesh-router.ts';
+import { verified, type Guard, type RouteContext, type RouteFacts } from '../http/mesh-router.ts';
 import { AccessTokenCache } from '../tokens/access-token-cache.ts';
 import { AccessTokenVerifier, DEFAULT_ALGORITHMS } from '../tokens/access-token-verifier.ts';
 import { readBearer } from '../tokens/bearer.ts';
@@ -136,8 +136,8 @@ export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, c
     return { status: r.status, reason, headers: r.headers };
   };
 
-  // Adds facts.caller (access token) and, on access+txn routes, facts.txn, txnToken and user.
-  const guard: Guard = async (ctx) => {
+  // Adds caller (access token) and, on access+txn routes, the transaction's token, claims and user.
+  const guard: Guard<Pick<RouteFacts, 'caller'> | Required<Pick<RouteFacts, 'caller' | 'txnToken' | 'txn' | 'user'>>> = async (ctx) => {
     if (ctx.route.token === 'none') return undefined;
     if (settings.checkRevocation && ctx.peer && revocation?.isRevoked(ctx.peer.serial)) return refuse(ctx, 'token_cert_revoked');
     const access = await withTokenVerifySpan('access', async (span) => {
@@ -147,8 +147,8 @@ export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, c
       return result;
     });
     if (!access.ok) return refuse(ctx, access.reason);
-    ctx.facts.caller = access.claims.sub;
-    if (ctx.route.token !== 'access+txn') return undefined;
+    const caller = access.claims.sub;
+    if (ctx.route.token !== 'access+txn') return verified({ caller });
     const header = ctx.req.headers[TXN_TOKEN_HEADER];
     const raw = typeof header === 'string' ? header : undefined;
     const txn = await withTokenVerifySpan('txn', async (span) => {
@@ -160,10 +160,8 @@ export function createTokenPlane({ spiffeId, settings, metrics, logger, clock, c
       if (txn.reason === 'token_replayed') audit(logger, { event: 'replay_detected', reason: 'token_replayed', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId, kid: txn.kid });
       return refuse(ctx, txn.reason);
     }
-    ctx.facts.txnToken = raw;
-    ctx.facts.txn = txn.claims;
-    ctx.facts.user = txn.claims.sub;
-    return undefined;
+    if (raw === undefined) return refuse(ctx, 'token_missing');
+    return verified({ caller, txnToken: raw, txn: txn.claims, user: txn.claims.sub });
   };
 
   return {
