@@ -75,6 +75,18 @@ describe('a payment through the mesh', () => {
     expect(booked((body as { reference: string }).reference)).toBe(0);
   });
 
+  test('a reference booked again with other details is a 409 reference_conflict for its owner only; another user booking the same reference learns nothing', async () => {
+    const alice = await user.login('alice');
+    expect((await user.pay(alice, samplePayment('flow-clash', { amount: 20 }))).status).toBe(201);
+    const clash = await user.pay(alice, samplePayment('flow-clash', { amount: 30 }));
+    expect(clash.status, clash.body).toBe(409);
+    expect(clash.json()).toMatchObject({ error: 'reference_conflict' });
+    const bob = await user.pay(await user.login('bob'), samplePayment('flow-clash', { amount: 20 }));
+    expect(bob.status, bob.body).toBe(201);
+    expect(bob.json()).toMatchObject({ owner: 'bob', replayed: false });
+    expect(booked('flow-clash')).toBe(2);
+  });
+
   test('an amount over the user limit gets no transaction token', async () => {
     const token = await user.login('bob');
     const res = await user.pay(token, samplePayment('flow-limit', { amount: 5000 }));
@@ -98,6 +110,19 @@ describe('tokens held by a workload identity', () => {
     expect(replay.headers['www-authenticate']).toContain('invalid_token');
     expect(replay.text()).not.toContain(txn);
     expect(booked('direct-2')).toBe(0);
+  });
+
+  test('a request refused for its body does not spend its transaction token: the same token then books once, and only once', async () => {
+    const txn = await gateway.transactionToken(await user.login('alice'), 12);
+    const headers = { authorization: `Bearer ${await gateway.accessToken('payments')}`, 'txn-token': txn };
+    const bad = await gateway.call('payments', 'POST', '/payments', { body: { ...samplePayment('release-1', { amount: 12 }), amount: 'twelve' }, headers });
+    expect(bad.status, bad.text()).toBe(400);
+    expect(bad.json()).toMatchObject({ error: 'body_invalid' });
+    const good = await gateway.call('payments', 'POST', '/payments', { body: samplePayment('release-1', { amount: 12 }), headers });
+    expect(good.status, good.text()).toBe(201);
+    const again = await gateway.call('payments', 'POST', '/payments', { body: samplePayment('release-2', { amount: 12 }), headers });
+    expect(again.json()).toMatchObject({ error: 'token_replayed' });
+    expect(booked('release-1')).toBe(1);
   });
 
   test('an access token presented over another certificate is refused with token_cert_mismatch', async () => {
