@@ -1,0 +1,305 @@
+/**
+ * Plays an exercise on an attached mesh, unattended from a facilitator script.
+ * The exercise clock runs `speed` times faster than the wall clock and stops
+ * while paused; every measurement is taken in wall-clock time from evidence
+ * the harness sees (the mesh's logs carrying the inject's correlation id, a
+ * probe that proves containment), never from what the team declares.
+ */
+import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { attachEngine } from '../engine/attach-engine.ts';
+import { LifecycleJournal } from '../engine/lifecycle-journal.ts';
+import type { MeshEngine } from '../engine/mesh-engine.ts';
+import { Impersonator } from '../actors/impersonator.ts';
+import { ALLOW_ALL_POLICY } from '../gate/mutants.ts';
+import { newRunId, correlationIdFor } from '../scenario/correlation.ts';
+import { MeshClient } from '../../services/kit/mtls/client.ts';
+import { spiffeIdFor } from '../../services/kit/spiffe.ts';
+import type { ServiceName } from '../../services/topology.ts';
+import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
+import { offsetMs, type Exercise, type Inject } from './exercise.ts';
+import { readFacilitatorScript, type ScriptAction } from './facilitator-script.ts';
+import { ExerciseState, type ExerciseEvent } from './state.ts';
+import { buildAar, type Aar } from './aar.ts';
+
+export interface RunOptions {
+  exercise: Exercise;
+  stateDir: string;
+  speed: number;
+  reportDir: string;
+  scriptFile: string;
+  log?: (line: string) => void;
+}
+
+const TICK_MS = 50;
+const POLL_MS = 250;
+/** A run never outlives this much wall-clock time after its last scheduled moment. */
+const GRACE_MS = 60_000;
+
+interface ActiveAttack {
+  inject: string;
+  stop: () => Promise<void>;
+}
+
+export async function runExercise(options: RunOptions): Promise<Aar & { path: string }> {
+  const { exercise, speed } = options;
+  const log = options.log ?? (() => undefined);
+  const script = readFacilitatorScript(options.scriptFile, exercise);
+  const reportDir = resolve(options.reportDir);
+  mkdirSync(reportDir, { recursive: true });
+  const eventsFile = join(reportDir, 'events.jsonl');
+  writeFileSync(eventsFile, '');
+
+  const engine = await attachEngine(options.stateDir, log);
+  const runId = newRunId();
+  const baseline = engine.baseline();
+  const journal = new LifecycleJournal(engine.stateDir);
+  journal.begin(runId, baseline);
+  const state = new ExerciseState(exercise, speed, runId);
+  state.on('event', (e: ExerciseEvent) => {
+    appendFileSync(eventsFile, JSON.stringify(e) + '\n');
+    log(`${e.at} ${e.type}${e.inject ? ` ${e.inject}` : ''}${e.detail ? `: ${e.detail}` : ''}`);
+  });
+
+  const attacks: ActiveAttack[] = [];
+  const impersonators: Impersonator[] = [];
+  const leaked = new Map<string, { serial: string; creds: Impersonator['credentials'] }>();
+  let ended = false;
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    ended = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const pending = [...exercise.injects].sort((a, b) => offsetMs(a.at) - offsetMs(b.at));
+  const scriptQueue = [...script];
+  const lastMoment = Math.max(...pending.map((i) => offsetMs(i.at)), ...script.map((s) => s.atMs));
+  const deadline = Date.now() + lastMoment / speed + script.reduce((n, s) => n + (s.do === 'pause' ? (s.for ?? 0) * 1000 : 0), 0) + GRACE_MS;
+
+  const fire = async (inject: Inject): Promise<void> => {
+    const correlationId = correlationIdFor(runId, inject.id);
+    state.fired(inject.id, correlationId);
+    journal.enter({ kind: 'scenario', id: `exercise:${exercise.id}:${inject.id}` });
+    if (journal.state !== 'injected') journal.move('injected');
+    const action = inject.action;
+    if ('message' in action) return;
+    if ('attack' in action) {
+      const attack = await startAttack(engine, inject, correlationId, state, impersonators, leaked);
+      attacks.push(attack);
+      return;
+    }
+    const params = action.params ?? {};
+    if (action.mesh === 'push-policy') {
+      const r = await engine.operator.pushPolicy({ 'zz-exercise-allow-all.cedar': ALLOW_ALL_POLICY }, { merge: true });
+      state.evidence(inject.id, 'fired', `policy ${r.previousVersion} -> ${r.version}`);
+    } else if (action.mesh === 'redeploy') {
+      const service = String(params.service) as ServiceName;
+      await engine.restart(service, params.settings as Partial<SecuritySettings>);
+      state.evidence(inject.id, 'fired', `${service} redeployed with ${JSON.stringify(params.settings)}`);
+    }
+  };
+
+  const perform = async (a: ScriptAction): Promise<void> => {
+    switch (a.do) {
+      case 'pause':
+        state.pause(a.by);
+        setTimeout(() => state.resume('script'), (a.for ?? 0) * 1000).unref();
+        return;
+      case 'resume':
+        state.resume(a.by);
+        return;
+      case 'trigger': {
+        const next = a.inject ? pending.find((p) => p.id === a.inject) : pending[0];
+        if (next) {
+          pending.splice(pending.indexOf(next), 1);
+          await fire(next);
+        }
+        return;
+      }
+      case 'hint':
+        state.record('hint', a.inject, a.what ?? exercise.injects.find((i) => i.id === a.inject)?.hints?.[0] ?? '', a.by);
+        return;
+      case 'note':
+        state.record('decision', a.inject, `${a.what ?? ''}${a.why ? ` (why: ${a.why})` : ''}`, a.by);
+        return;
+      case 'acknowledge':
+        state.acknowledged(a.inject!, a.by);
+        return;
+      case 'rate':
+        state.record('rating', undefined, `${a.objective}=${a.rating}`, a.by);
+        state.override(a.objective!, a.rating!);
+        return;
+      case 'revoke-cert': {
+        const l = leaked.get(a.inject!);
+        if (!l) throw new Error(`revoke-cert: inject ${a.inject} has no leaked certificate`);
+        const r = await engine.operator.revokeCert(l.serial);
+        state.record('action', a.inject, `revoked certificate ${l.serial} (CRL ${r.crlNumber})`, a.by);
+        return;
+      }
+      case 'revoke-signing-key': {
+        const h = await engine.operator.health('sts');
+        const kid = h.jwks?.kids[0];
+        if (kid) await engine.operator.revokeSigningKey(kid);
+        await engine.operator.rotateSigningKey();
+        state.record('action', a.inject, `revoked signing key ${kid} and rotated`, a.by);
+        return;
+      }
+      case 'rollback-policy': {
+        const r = await engine.operator.rollbackPolicy(baseline.policyVersion);
+        state.record('action', a.inject, `rolled the policy back to ${r.version}`, a.by);
+        return;
+      }
+      case 'redeploy-baseline': {
+        const service = (a.what ?? 'payments') as ServiceName;
+        await engine.restart(service, {});
+        state.record('action', a.inject, `redeployed ${service} with its baseline settings`, a.by);
+        return;
+      }
+      case 'end':
+        ended = true;
+    }
+  };
+
+  let lastPoll = 0;
+  try {
+    state.start();
+    while (!ended && Date.now() < deadline) {
+      const now = state.exerciseMs();
+      while (!state.paused && pending.length > 0 && offsetMs(pending[0]!.at) <= now) await fire(pending.shift()!);
+      while (scriptQueue.length > 0 && scriptQueue[0]!.atMs <= now && !ended) {
+        const a = scriptQueue.shift()!;
+        if (state.paused && a.do !== 'resume' && a.do !== 'end' && a.do !== 'note') {
+          scriptQueue.unshift(a);
+          break;
+        }
+        await perform(a);
+      }
+      if (Date.now() - lastPoll >= POLL_MS) {
+        lastPoll = Date.now();
+        await pollEvidence(engine, exercise, state, leaked);
+      }
+      if (pending.length === 0 && scriptQueue.length === 0 && !state.paused) ended = true;
+      await new Promise((r) => setTimeout(r, TICK_MS));
+    }
+    // A last look, so a containment made by the last scripted action counts.
+    await pollEvidence(engine, exercise, state, leaked);
+  } finally {
+    state.endedAt();
+    for (const a of attacks) await a.stop();
+    await revert(engine, leaked, state);
+    for (const i of impersonators) i.close();
+    journal.end();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await engine.close();
+  }
+  const aar = buildAar(state, { meshEngine: engine.kind, stateDir: options.stateDir, interrupted });
+  const path = join(reportDir, 'aar.json');
+  writeFileSync(path, JSON.stringify(aar, null, 2) + '\n');
+  return { ...aar, path };
+}
+
+/** Starts an attack inject's bounded background traffic; it sends nothing while the exercise is paused. */
+async function startAttack(engine: MeshEngine, inject: Inject, correlationId: string, state: ExerciseState, impersonators: Impersonator[], leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>): Promise<ActiveAttack> {
+  const action = inject.action as { attack: string; params?: Record<string, unknown>; ratePerSecond?: number };
+  const params = action.params ?? {};
+  const identity = String(params.identity ?? params.from ?? 'gateway');
+  const target = String(params.target ?? 'payments') as ServiceName;
+  const actor = await Impersonator.mint(engine, identity);
+  actor.correlation = { correlationId, scenarioId: `exercise.${inject.id}` };
+  impersonators.push(actor);
+  leaked.set(inject.id, { serial: actor.serial, creds: actor.credentials });
+  state.evidence(inject.id, 'fired', `${action.attack} as ${actor.spiffeId} (certificate ${actor.serial}) against ${target}, correlation id ${correlationId}`);
+  const intervalMs = 1000 / Math.min(action.ratePerSecond ?? 5, 20);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      if (!state.paused && !state.isContained(inject.id)) {
+        // Each request on a fresh connection, as a thief's script would: a revoked certificate is then refused at the handshake.
+        try {
+          const res = await actor.call(target, 'GET', '/healthz', { headers: { connection: 'close' } });
+          state.attackResult(inject.id, target, res.status < 400);
+        } catch {
+          state.attackResult(inject.id, target, false);
+        }
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    inject: inject.id,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** Checks every fired inject's detections and containment condition. */
+async function pollEvidence(engine: MeshEngine, exercise: Exercise, state: ExerciseState, leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>): Promise<void> {
+  for (const inject of exercise.injects) {
+    const m = state.measure(inject.id);
+    if (!m.firedAt) continue;
+    for (const d of inject.detections ?? []) {
+      if (m.detections[d.id]) continue;
+      const cursor = state.cursor(inject.id, d.id, () => (d.kind === 'log' || d.kind === 'audit' ? engine.logCursor((d.source ?? 'payments') as ServiceName) : undefined));
+      if (!cursor) continue;
+      const hit = cursor.lines().find((l) => {
+        const text = JSON.stringify(l.entry);
+        return (!d.correlated || text.includes(m.correlationId!)) && (d.match === undefined || text.toLowerCase().includes(d.match.toLowerCase()));
+      });
+      if (hit) state.detected(inject.id, d.id, d.pages === true, `${hit.file}:${hit.line}`);
+    }
+    if (!m.containedAt && inject.containment) {
+      const proof = await containmentProof(engine, inject, leaked, state);
+      if (proof) state.contained(inject.id, proof);
+    }
+  }
+}
+
+/** Evidence that the containment condition holds now, or undefined. */
+async function containmentProof(engine: MeshEngine, inject: Inject, leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>, state: ExerciseState): Promise<string | undefined> {
+  const c = inject.containment!;
+  const baseline = engine.baseline();
+  if (c.condition === 'cert-revoked') {
+    const l = leaked.get(inject.id);
+    if (!l) return undefined;
+    const target = String((inject.action as { params?: Record<string, unknown> }).params?.target ?? 'payments') as ServiceName;
+    const probe = new MeshClient({ credentials: l.creds, userAgent: 'meshgate-exercise-containment-probe' });
+    try {
+      const res = await probe.request({ url: new URL('/healthz', engine.endpoint(target).url).href, method: 'GET', serverId: spiffeIdFor(target) });
+      void res;
+      return undefined;
+    } catch (err) {
+      return `${target} refused certificate ${l.serial} at the handshake: ${(err as Error).message.slice(0, 160)}`;
+    } finally {
+      probe.close();
+    }
+  }
+  if (c.condition === 'policy-version-restored') {
+    const version = (await engine.operator.policies()).version;
+    return version === baseline.policyVersion ? `policy version is ${version} again` : undefined;
+  }
+  if (c.condition === 'settings-restored') {
+    const service = (c.service ?? 'payments') as ServiceName;
+    return engine.isRunning(service) && isDeepStrictEqual(engine.settings(service), baseline.settings[service]) ? `${service} runs its baseline settings` : undefined;
+  }
+  if (c.condition === 'signing-key-revoked') {
+    const fired = state.measure(inject.id).evidence.fired.find((e) => e.startsWith('kid '));
+    const kids = (await engine.operator.health('sts')).jwks?.kids ?? [];
+    return fired && !kids.includes(fired.slice(4)) ? `signing key ${fired.slice(4)} is no longer published` : undefined;
+  }
+  return undefined;
+}
+
+/** Puts the mesh back as it was found: leaked certificates revoked, settings and policy at their baseline. */
+async function revert(engine: MeshEngine, leaked: Map<string, { serial: string }>, state: ExerciseState): Promise<void> {
+  for (const [inject, l] of leaked) {
+    if (!state.isContained(inject)) await engine.operator.revokeCert(l.serial).catch(() => undefined);
+  }
+  const changes = await engine.converge();
+  state.record('revert', undefined, changes.length > 0 ? changes.join('; ') : 'nothing to revert');
+}
