@@ -40,6 +40,8 @@ const GRACE_MS = 60_000;
 interface ActiveAttack {
   inject: string;
   stop: () => Promise<void>;
+  /** Resolves once no request of this attack is in flight. */
+  quiesce: () => Promise<void>;
 }
 
 export async function runExercise(options: RunOptions): Promise<Aar & { path: string }> {
@@ -105,7 +107,11 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
   const perform = async (a: ScriptAction): Promise<void> => {
     switch (a.do) {
       case 'pause':
+        // No request may still be on its way once the pause is recorded.
+        state.holdTraffic(true);
+        await Promise.all(attacks.map((x) => x.quiesce()));
         state.pause(a.by);
+        state.holdTraffic(false);
         setTimeout(() => state.resume('script'), (a.for ?? 0) * 1000).unref();
         return;
       case 'resume':
@@ -214,17 +220,20 @@ async function startAttack(engine: MeshEngine, inject: Inject, correlationId: st
   leaked.set(inject.id, { serial: actor.serial, creds: actor.credentials });
   state.evidence(inject.id, 'fired', `${action.attack} as ${actor.spiffeId} (certificate ${actor.serial}) against ${target}, correlation id ${correlationId}`);
   const intervalMs = 1000 / Math.min(action.ratePerSecond ?? 5, 20);
+  // The route the stolen identity may call: the mesh logs each call, correlation id included.
+  const attackRequest = target === 'payments' ? { method: 'POST', path: '/payments', body: { amount: 100, currency: 'EUR', reference: `exercise-${correlationId}` } } : target === 'ledger' ? { method: 'GET', path: '/entries/exercise', body: undefined } : { method: 'GET', path: '/healthz', body: undefined };
   let running = true;
+  let inFlight: Promise<unknown> = Promise.resolve();
   const loop = (async () => {
     while (running) {
-      if (!state.paused && !state.isContained(inject.id)) {
+      if (!state.trafficHeld && !state.isContained(inject.id)) {
         // Each request on a fresh connection, as a thief's script would: a revoked certificate is then refused at the handshake.
-        try {
-          const res = await actor.call(target, 'GET', '/healthz', { headers: { connection: 'close' } });
-          state.attackResult(inject.id, target, res.status < 400);
-        } catch {
-          state.attackResult(inject.id, target, false);
-        }
+        const sent = actor.call(target, attackRequest.method, attackRequest.path, { headers: { connection: 'close' }, body: attackRequest.body }).then(
+          (res) => state.attackResult(inject.id, target, res.status < 400, true),
+          () => state.attackResult(inject.id, target, false, false),
+        );
+        inFlight = sent;
+        await sent;
       }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
@@ -234,6 +243,9 @@ async function startAttack(engine: MeshEngine, inject: Inject, correlationId: st
     stop: async () => {
       running = false;
       await loop;
+    },
+    quiesce: async () => {
+      await inFlight;
     },
   };
 }

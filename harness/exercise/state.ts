@@ -59,6 +59,16 @@ export class ExerciseState extends EventEmitter {
     return this.#pausedSince !== undefined;
   }
 
+  #holding = false;
+  /** Attack traffic stops as soon as a pause is asked for, before the pause begins. */
+  get trafficHeld(): boolean {
+    return this.#holding || this.paused;
+  }
+
+  holdTraffic(on: boolean): void {
+    this.#holding = on;
+  }
+
   /** Exercise time now: wall time since the start, less the pauses, times the speed. */
   exerciseMs(now = Date.now()): number {
     if (!this.startedAtMs) return 0;
@@ -164,14 +174,13 @@ export class ExerciseState extends EventEmitter {
     return this.measure(id).containedAt !== undefined;
   }
 
-  attackResult(id: string, target: string, succeeded: boolean): void {
+  /** One malicious request: `reached` when the target answered past its mTLS handshake, `succeeded` when it answered 2xx/3xx. */
+  attackResult(id: string, target: string, succeeded: boolean, reached: boolean): void {
     const b = this.measure(id).blastRadius;
     b.attempted += 1;
     if (this.paused) b.pausedAttempts += 1;
-    if (succeeded) {
-      b.succeeded += 1;
-      b.reached[target] = (b.reached[target] ?? 0) + 1;
-    }
+    if (succeeded) b.succeeded += 1;
+    if (reached) b.reached[target] = (b.reached[target] ?? 0) + 1;
   }
 
   record(type: 'hint' | 'decision' | 'action' | 'rating' | 'revert', inject: string | undefined, detail: string, by?: string): void {

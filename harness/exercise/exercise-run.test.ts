@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Aar } from './aar.ts';
+import type { ExerciseEvent } from './state.ts';
+import { meshgate } from '../test-support/meshgate-cli.ts';
+import { useTempDirs } from '../test-support/temp-dirs.ts';
+
+const tempDir = useTempDirs();
+let state: string;
+
+beforeAll(async () => {
+  state = tempDir('meshgate-exercise-state-');
+  const up = await meshgate(['up', '--state', state, '--json']);
+  expect(up.code, up.stderr).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  const down = await meshgate(['down', '--state', state]);
+  expect(down.code, down.stderr).toBe(0);
+}, 60_000);
+
+/** Runs stolen-workload-credential at --speed 10 with this facilitator script; returns its AAR. */
+async function play(script: string): Promise<{ aar: Aar; dir: string; stdout: string }> {
+  const dir = tempDir('meshgate-exercise-aar-');
+  writeFileSync(join(dir, 'script.yaml'), script);
+  const r = await meshgate(['exercise', 'run', 'stolen-workload-credential', '--attach', '--state', state, '--speed', '10', '--report-dir', dir, '--facilitator-script', join(dir, 'script.yaml')], 90_000);
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+  return { aar: JSON.parse(readFileSync(join(dir, 'aar.json'), 'utf8')) as Aar, dir, stdout: r.stdout };
+}
+
+const inject = (aar: Aar, id: string) => aar.injects.find((i) => i.id === id)!;
+/** Lines payments logged for this correlation id between two instants (the mesh's own count, not the generator's). */
+const meshLines = (correlationId: string, from: number, to: number): number =>
+  readFileSync(join(state, 'logs', 'payments.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(correlationId))
+    .map((l) => Date.parse((JSON.parse(l) as { time: string }).time))
+    .filter((t) => t >= from && t <= to).length;
+
+describe('a tabletop exercise on a mesh that meshgate up started', () => {
+  test('a revocation scripted at +50 s (40 s after the inject) at --speed 10 is measured as contained 4 s ± 1 s later, with its evidence', async () => {
+    const { aar } = await play(
+      [
+        '- { at: +20s, do: acknowledge, inject: leaked-gateway-cert, by: security-operations }',
+        '- { at: +25s, do: note, inject: leaked-gateway-cert, by: incident-commander, what: revoke the leaked certificate, why: calls from outside the mesh }',
+        '- { at: +50s, do: revoke-cert, inject: leaked-gateway-cert, by: on-call-engineer }',
+      ].join('\n'),
+    );
+    const leaked = inject(aar, 'leaked-gateway-cert');
+    expect(aar.overview.speed).toBe(10);
+    expect(aar.overview.meshEngine).toBe('attach');
+    expect(leaked.timeToContainMs).toBeGreaterThanOrEqual(3000);
+    expect(leaked.timeToContainMs).toBeLessThanOrEqual(5000);
+    expect(leaked.timeToAcknowledgeMs).toBeGreaterThanOrEqual(500);
+    expect(leaked.timeToAcknowledgeMs).toBeLessThanOrEqual(1500);
+    expect(leaked.detectedAt).not.toBeNull();
+    expect(leaked.timeToDetectMs!).toBeLessThan(leaked.timeToContainMs!);
+    expect(leaked.evidence.detected[0]).toMatch(/payments\.log:\d+/);
+    expect(leaked.evidence.contained[0]).toMatch(/refused certificate [0-9A-F]+ at the handshake/);
+    // Blast radius: what reached payments between the inject and the revocation, as payments itself logged it.
+    expect(leaked.blastRadius.reached.payments).toBeGreaterThan(0);
+    const logged = meshLines(leaked.correlationId!, Date.parse(leaked.firedAt!), Date.parse(leaked.containedAt!));
+    expect(Math.abs(logged - leaked.blastRadius.reached.payments!)).toBeLessThanOrEqual(1);
+    expect(aar.objectives.find((o) => o.id === 'revoke-credential')!.suggestedRating).toBe('P');
+    expect(aar.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['fired', 'detected', 'acknowledged', 'decision', 'action', 'contained', 'revert']));
+    const status = await meshgate(['status', '--state', state, '--json']);
+    expect(status.code, status.stdout).toBe(0);
+  }, 120_000);
+
+  test('a scripted 20 s pause moves every later inject by 20 s ± 0.5 s and no attack request reaches payments while paused', async () => {
+    const { aar, dir } = await play(['- { at: +20s, do: pause, for: 20, by: facilitator }', '- { at: +50s, do: revoke-cert, inject: leaked-gateway-cert }'].join('\n'));
+    const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ExerciseEvent);
+    const paused = Date.parse(events.find((e) => e.type === 'paused')!.at);
+    const resumed = Date.parse(events.find((e) => e.type === 'resumed')!.at);
+    expect(resumed - paused).toBeGreaterThanOrEqual(19_500);
+    expect(resumed - paused).toBeLessThanOrEqual(20_500);
+    // +60 s at speed 10 is 6 s after the start, plus the pause.
+    const late = Date.parse(inject(aar, 'status-update').firedAt!) - Date.parse(aar.overview.startedAt);
+    expect(late).toBeGreaterThanOrEqual(26_000 - 500);
+    expect(late).toBeLessThanOrEqual(26_000 + 500);
+    const leaked = inject(aar, 'leaked-gateway-cert');
+    expect(meshLines(leaked.correlationId!, Date.parse(leaked.firedAt!), paused)).toBeGreaterThan(0);
+    expect(meshLines(leaked.correlationId!, paused, resumed)).toBe(0);
+    expect(meshLines(leaked.correlationId!, resumed, Date.parse(leaked.containedAt!))).toBeGreaterThan(0);
+  }, 120_000);
+
+  test('a containment the team claims but did not make is reported as not contained', async () => {
+    const { aar } = await play(['- { at: +20s, do: acknowledge, inject: leaked-gateway-cert, by: security-operations }', '- { at: +40s, do: note, by: incident-commander, what: the certificate is revoked }', '- { at: +45s, do: end }'].join('\n'));
+    const leaked = inject(aar, 'leaked-gateway-cert');
+    expect(leaked.acknowledgedAt).not.toBeNull();
+    expect(leaked.containedAt).toBeNull();
+    expect(leaked.timeToContainMs).toBeNull();
+    expect(aar.objectives.find((o) => o.id === 'revoke-credential')!.suggestedRating).toBe('M');
+    expect(aar.areasForImprovement.join('\n')).toMatch(/leaked-gateway-cert: not contained .*although the team acknowledged it/);
+    // The exercise reverted what it did: the mesh is as it was.
+    const status = await meshgate(['status', '--state', state, '--json']);
+    expect(status.code, status.stdout).toBe(0);
+  }, 120_000);
+});
