@@ -13,6 +13,7 @@ import { LifecycleJournal } from '../engine/lifecycle-journal.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
 import { Impersonator } from '../actors/impersonator.ts';
 import { ALLOW_ALL_POLICY } from '../gate/mutants.ts';
+import { decodeToken } from '../attacks/token-forge.ts';
 import { newRunId, correlationIdFor } from '../scenario/correlation.ts';
 import { MeshClient } from '../../services/kit/mtls/client.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
@@ -83,6 +84,8 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
 
   const fire = async (inject: Inject): Promise<void> => {
     const correlationId = correlationIdFor(runId, inject.id);
+    // Log cursors are marked before the inject acts, so its first effect is seen.
+    for (const d of inject.detections ?? []) state.cursor(inject.id, d.id, () => (d.kind === 'log' || d.kind === 'audit' ? engine.logCursor((d.source ?? 'payments') as ServiceName) : undefined));
     state.fired(inject.id, correlationId);
     journal.enter({ kind: 'scenario', id: `exercise:${exercise.id}:${inject.id}` });
     if (journal.state !== 'injected') journal.move('injected');
@@ -146,10 +149,11 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
         return;
       }
       case 'revoke-signing-key': {
-        const h = await engine.operator.health('sts');
-        const kid = h.jwks?.kids[0];
-        if (kid) await engine.operator.revokeSigningKey(kid);
+        // The stolen key: the one the inject's tokens name (else the current one); rotate first so a new key signs.
+        const named = a.inject ? state.measure(a.inject).evidence.fired.find((e) => e.startsWith('kid '))?.slice(4) : undefined;
         await engine.operator.rotateSigningKey();
+        const kid = named ?? (await engine.operator.health('sts')).jwks?.kids[0];
+        if (kid) await engine.operator.revokeSigningKey(kid);
         state.record('action', a.inject, `revoked signing key ${kid} and rotated`, a.by);
         return;
       }
@@ -219,6 +223,14 @@ async function startAttack(engine: MeshEngine, inject: Inject, correlationId: st
   impersonators.push(actor);
   leaked.set(inject.id, { serial: actor.serial, creds: actor.credentials });
   state.evidence(inject.id, 'fired', `${action.attack} as ${actor.spiffeId} (certificate ${actor.serial}) against ${target}, correlation id ${correlationId}`);
+  const headers: Record<string, string> = { connection: 'close' };
+  if (action.attack === 'forged-token') {
+    // Tokens signed with the key the attacker holds: the current signing key K, until it is revoked.
+    const token = await actor.accessToken(target);
+    const kid = String(decodeToken(token).header.kid);
+    state.evidence(inject.id, 'fired', `kid ${kid}`);
+    headers.authorization = `Bearer ${token}`;
+  }
   const intervalMs = 1000 / Math.min(action.ratePerSecond ?? 5, 20);
   // The route the stolen identity may call: the mesh logs each call, correlation id included.
   const attackRequest = target === 'payments' ? { method: 'POST', path: '/payments', body: { amount: 100, currency: 'EUR', reference: `exercise-${correlationId}` } } : target === 'ledger' ? { method: 'GET', path: '/entries/exercise', body: undefined } : { method: 'GET', path: '/healthz', body: undefined };
@@ -228,7 +240,7 @@ async function startAttack(engine: MeshEngine, inject: Inject, correlationId: st
     while (running) {
       if (!state.trafficHeld && !state.isContained(inject.id)) {
         // Each request on a fresh connection, as a thief's script would: a revoked certificate is then refused at the handshake.
-        const sent = actor.call(target, attackRequest.method, attackRequest.path, { headers: { connection: 'close' }, body: attackRequest.body }).then(
+        const sent = actor.call(target, attackRequest.method, attackRequest.path, { headers, body: attackRequest.body }).then(
           (res) => state.attackResult(inject.id, target, res.status < 400, true),
           () => state.attackResult(inject.id, target, false, false),
         );
@@ -301,7 +313,9 @@ async function containmentProof(engine: MeshEngine, inject: Inject, leaked: Map<
   }
   if (c.condition === 'signing-key-revoked') {
     const fired = state.measure(inject.id).evidence.fired.find((e) => e.startsWith('kid '));
-    const kids = (await engine.operator.health('sts')).jwks?.kids ?? [];
+    const res = await engine.operator.send('sts', 'GET /.well-known/jwks.json');
+    const kids = res.status === 200 ? res.json<{ keys: Array<{ kid: string }> }>().keys.map((k) => k.kid) : [];
+    if (kids.length === 0) return undefined;
     return fired && !kids.includes(fired.slice(4)) ? `signing key ${fired.slice(4)} is no longer published` : undefined;
   }
   return undefined;
