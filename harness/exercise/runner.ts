@@ -12,6 +12,8 @@ import { attachEngine } from '../engine/attach-engine.ts';
 import { LifecycleJournal } from '../engine/lifecycle-journal.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
 import { Impersonator } from '../actors/impersonator.ts';
+import { EndUser } from '../actors/end-user.ts';
+import { samplePayment } from '../actors/payment.ts';
 import { ALLOW_ALL_POLICY } from '../gate/mutants.ts';
 import { decodeToken } from '../attacks/token-forge.ts';
 import { newRunId, correlationIdFor } from '../scenario/correlation.ts';
@@ -216,6 +218,7 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
 async function startAttack(engine: MeshEngine, inject: Inject, correlationId: string, state: ExerciseState, impersonators: Impersonator[], leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>): Promise<ActiveAttack> {
   const action = inject.action as { attack: string; params?: Record<string, unknown>; ratePerSecond?: number };
   const params = action.params ?? {};
+  if (action.attack === 'card-payments') return startCardPayments(engine, inject, correlationId, state, Math.min(action.ratePerSecond ?? 2, 20));
   const identity = String(params.identity ?? params.from ?? 'gateway');
   const target = String(params.target ?? 'payments') as ServiceName;
   const actor = await Impersonator.mint(engine, identity);
@@ -328,4 +331,41 @@ async function revert(engine: MeshEngine, leaked: Map<string, { serial: string }
   }
   const changes = await engine.converge();
   state.record('revert', undefined, changes.length > 0 ? changes.join('; ') : 'nothing to revert');
+}
+
+/** Customers paying through the gateway, card numbers in the bodies: what a leaky redeploy writes to its log. */
+async function startCardPayments(engine: MeshEngine, inject: Inject, correlationId: string, state: ExerciseState, ratePerSecond: number): Promise<ActiveAttack> {
+  const user = new EndUser(engine);
+  user.correlation = { correlationId, scenarioId: `exercise.${inject.id}` };
+  const token = await user.login('alice');
+  state.evidence(inject.id, 'fired', `alice pays through the gateway, correlation id ${correlationId}`);
+  let running = true;
+  let n = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const loop = (async () => {
+    while (running) {
+      if (!state.trafficHeld && !state.isContained(inject.id)) {
+        n += 1;
+        // Exposure: a payment payments accepted while its log may carry the card number.
+        const sent = user.pay(token, samplePayment(`exercise-${correlationId}-${n}`)).then(
+          (res) => state.attackResult(inject.id, 'payments', res.status < 400, true),
+          () => state.attackResult(inject.id, 'payments', false, false),
+        );
+        inFlight = sent;
+        await sent;
+      }
+      await new Promise((r) => setTimeout(r, 1000 / ratePerSecond));
+    }
+  })();
+  return {
+    inject: inject.id,
+    stop: async () => {
+      running = false;
+      await loop;
+      user.close();
+    },
+    quiesce: async () => {
+      await inFlight;
+    },
+  };
 }
