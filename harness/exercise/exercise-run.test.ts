@@ -40,7 +40,7 @@ const meshLines = (correlationId: string, from: number, to: number): number =>
 
 describe('a tabletop exercise on a mesh that meshgate up started', () => {
   test('a revocation scripted at +50 s (40 s after the inject) at --speed 10 is measured as contained 4 s ± 1 s later, with its evidence', async () => {
-    const { aar } = await play(
+    const { aar, dir } = await play(
       [
         '- { at: +20s, do: acknowledge, inject: leaked-gateway-cert, by: security-operations }',
         '- { at: +25s, do: note, inject: leaked-gateway-cert, by: incident-commander, what: revoke the leaked certificate, why: calls from outside the mesh }',
@@ -64,6 +64,14 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     expect(Math.abs(logged - leaked.blastRadius.reached.payments!)).toBeLessThanOrEqual(1);
     expect(aar.objectives.find((o) => o.id === 'revoke-credential')!.suggestedRating).toBe('P');
     expect(aar.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['fired', 'detected', 'acknowledged', 'decision', 'action', 'contained', 'revert']));
+    // The Markdown and offline HTML reports carry the HSEEP sections and the measured times.
+    const md = readFileSync(join(dir, 'aar.md'), 'utf8');
+    for (const h of ['## Exercise overview', '## Objectives and capability ratings', '## Per-inject measurements', '## Timeline', '## Strengths', '## Areas for improvement', '## Improvement plan']) expect(md).toContain(h);
+    expect(md).toContain(`| leaked-gateway-cert | ${(leaked.timeToDetectMs! / 1000).toFixed(1)} s |`);
+    const html = readFileSync(join(dir, 'aar.html'), 'utf8');
+    expect(html).toMatch(/<svg [^>]*aria-label="inject timeline"/);
+    expect(html.match(/<circle [^>]*><title>leaked-gateway-cert (detected|alerted|acknowledged|contained) /g)?.length).toBe(4);
+    expect(html.replace('http://www.w3.org/2000/svg', '')).not.toMatch(/(src|href)=|https?:\/\//);
     const status = await meshgate(['status', '--state', state, '--json']);
     expect(status.code, status.stdout).toBe(0);
   }, 120_000);

@@ -25,6 +25,7 @@ import { offsetMs, type Exercise, type Inject } from './exercise.ts';
 import { readFacilitatorScript, type ScriptAction } from './facilitator-script.ts';
 import { ExerciseState, type ExerciseEvent } from './state.ts';
 import { buildAar, type Aar } from './aar.ts';
+import { renderAarHtml, renderAarMarkdown } from './aar-render.ts';
 
 export interface RunOptions {
   exercise: Exercise;
@@ -211,6 +212,8 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
   const aar = buildAar(state, { meshEngine: engine.kind, stateDir: options.stateDir, interrupted });
   const path = join(reportDir, 'aar.json');
   writeFileSync(path, JSON.stringify(aar, null, 2) + '\n');
+  writeFileSync(join(reportDir, 'aar.md'), renderAarMarkdown(aar));
+  writeFileSync(join(reportDir, 'aar.html'), renderAarHtml(aar));
   return { ...aar, path };
 }
 
