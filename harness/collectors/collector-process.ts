@@ -9,6 +9,9 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createOtlpReceiver } from './otlp-receiver.ts';
 import { OtlpForwarder, type OtlpForwarding } from './otlp-forwarding.ts';
+import { dirname, resolve } from 'node:path';
+import { statePaths } from '../mesh/state-dir.ts';
+import { ScrapeIdentityKeeper } from '../mesh/scrape-identity-keeper.ts';
 
 const [jsonlPath, readyFile, forwarding] = process.argv.slice(2);
 if (!jsonlPath || !readyFile) {
@@ -24,6 +27,10 @@ const receiver = createOtlpReceiver({ jsonlPath, maxSpans: 1000, ...(target ? { 
 await receiver.start();
 writeFileSync(`${readyFile}.tmp`, JSON.stringify({ pid: process.pid, url: receiver.url }));
 renameSync(`${readyFile}.tmp`, readyFile);
-const stop = () => void receiver.stop().finally(() => process.exit(0));
+// The one process that lives as long as the mesh: it also keeps Prometheus' targets and scrape SVID current.
+const stateRoot = dirname(resolve(jsonlPath));
+const keeper = statePaths(stateRoot).spans === resolve(jsonlPath) ? new ScrapeIdentityKeeper({ stateRoot, onError: (err) => process.stderr.write(`scrape identity: ${err.message}\n`) }) : undefined;
+keeper?.start();
+const stop = () => void Promise.all([receiver.stop(), keeper?.stop()]).finally(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

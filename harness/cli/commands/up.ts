@@ -5,6 +5,7 @@ import { startCollector, stopCollector } from '../../mesh/collector.ts';
 import { OperatorApi } from '../../engine/operator-api.ts';
 import { otlpForwardingFrom } from '../../collectors/otlp-forwarding.ts';
 import { statePaths } from '../../mesh/state-dir.ts';
+import { writePrometheusFiles } from '../../mesh/prometheus-config.ts';
 import type { CommandHelp } from '../help.ts';
 import type { CommandIo } from '../io.ts';
 import { DEFAULT_STATE, isAlive, readMeshRecord } from '../mesh-record.ts';
@@ -58,6 +59,7 @@ export async function upCommand(argv: string[], io: CommandIo): Promise<number> 
   mesh.collector = collector;
   mesh.baselinePolicyVersion = (await new OperatorApi(mesh.operator).policies()).version;
   mesh.writeRecord();
+  await writePrometheusFiles(stateDir, mesh.record(), new OperatorApi(mesh.operator));
   mesh.operator.close();
   const record = mesh.record();
   if (values.json) {
