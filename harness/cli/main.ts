@@ -5,7 +5,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { benchCommand, benchCompareFlags, benchFlags, benchHelp } from './commands/bench.ts';
 import { caCommand, caHelp, caIssueFlags, caRevokeFlags } from './commands/ca.ts';
 import { downCommand, downFlags, downHelp } from './commands/down.ts';
-import { exerciseCommand, exerciseHelp, exerciseListFlags, exerciseRunFlags, exerciseValidateFlags } from './commands/exercise.ts';
+import { exerciseCommand, exerciseHelp, exerciseListFlags, exerciseReportFlags, exerciseRunFlags, exerciseValidateFlags } from './commands/exercise.ts';
 import { listCommand, listFlags, listHelp } from './commands/list.ts';
 import { policyCheckFlags, policyCommand, policyHelp } from './commands/policy.ts';
 import { runCommand, runFlags, runHelp } from './commands/run.ts';
@@ -38,7 +38,7 @@ export const COMMANDS: Record<string, Command> = {
   policy: { run: policyCommand, help: policyHelp, flags: [policyCheckFlags] },
   bench: { run: benchCommand, help: benchHelp, flags: [benchFlags, benchCompareFlags] },
   soak: { run: soakCommand, help: soakHelp, flags: [soakFlags] },
-  exercise: { run: exerciseCommand, help: exerciseHelp, flags: [exerciseListFlags, exerciseValidateFlags, exerciseRunFlags] },
+  exercise: { run: exerciseCommand, help: exerciseHelp, flags: [exerciseListFlags, exerciseValidateFlags, exerciseRunFlags, exerciseReportFlags] },
 };
 
 export function version(): string {

@@ -32,7 +32,7 @@ export function renderAarMarkdown(aar: Aar): string {
     '',
     '| Inject | Detect | Alert | Acknowledge | Contain | Malicious requests (reached / succeeded) |',
     '|---|---|---|---|---|---|',
-    ...aar.injects.filter((i) => i.firedAt).map((i) => `| ${i.id} | ${secs(i.timeToDetectMs)} | ${secs(i.timeToAlertMs)} | ${secs(i.timeToAcknowledgeMs)} | ${i.containedAt ? secs(i.timeToContainMs) : 'not contained'} | ${Object.values(i.blastRadius.reached).reduce((a, b) => a + b, 0)} / ${i.blastRadius.succeeded} |`),
+    ...aar.injects.filter((i) => i.firedAt).map((i) => `| ${i.id} | ${secs(i.timeToDetectMs)} | ${secs(i.timeToAlertMs)} | ${secs(i.timeToAcknowledgeMs)} | ${i.containment === null ? '—' : i.containedAt ? secs(i.timeToContainMs) : 'not contained'} | ${Object.values(i.blastRadius.reached).reduce((a, b) => a + b, 0)} / ${i.blastRadius.succeeded} |`),
     '',
     '## Timeline',
     '',

@@ -16,6 +16,8 @@ export interface AarInject {
   id: string;
   title: string;
   correlationId: string | null;
+  /** The condition the harness checks; null for a narrative-only inject. */
+  containment: string | null;
   firedAt: string | null;
   detectedAt: string | null;
   alertedAt: string | null;
@@ -61,6 +63,7 @@ export function buildAar(state: ExerciseState, run: { meshEngine: string; stateD
       id: inject.id,
       title: inject.title,
       correlationId: m.correlationId ?? null,
+      containment: inject.containment ? inject.containment.description ?? inject.containment.condition : null,
       firedAt: iso(m.firedAt),
       detectedAt: iso(m.detectedAt),
       alertedAt: iso(m.alertedAt),

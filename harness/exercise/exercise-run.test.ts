@@ -8,6 +8,7 @@ import { useTempDirs } from '../test-support/temp-dirs.ts';
 
 const tempDir = useTempDirs();
 let state: string;
+const played: string[] = [];
 
 beforeAll(async () => {
   state = tempDir('meshgate-exercise-state-');
@@ -26,6 +27,7 @@ async function play(script: string): Promise<{ aar: Aar; dir: string; stdout: st
   writeFileSync(join(dir, 'script.yaml'), script);
   const r = await meshgate(['exercise', 'run', 'stolen-workload-credential', '--attach', '--state', state, '--speed', '10', '--report-dir', dir, '--facilitator-script', join(dir, 'script.yaml')], 90_000);
   expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+  played.push(dir);
   return { aar: JSON.parse(readFileSync(join(dir, 'aar.json'), 'utf8')) as Aar, dir, stdout: r.stdout };
 }
 
@@ -105,4 +107,18 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     const status = await meshgate(['status', '--state', state, '--json']);
     expect(status.code, status.stdout).toBe(0);
   }, 120_000);
+
+  test('meshgate exercise report merges the runs into per-inject distributions', async () => {
+    expect(played.length).toBe(3);
+    const r = await meshgate(['exercise', 'report', ...played]);
+    expect(r.code, r.stderr).toBe(0);
+    const merged = JSON.parse(r.stdout) as { runs: unknown[]; injects: Array<{ id: string; timeToContainMs: { n: number; reached: number; min: number; max: number } }>; ratings: Record<string, Record<string, number>> };
+    expect(merged.runs).toHaveLength(3);
+    const contain = merged.injects.find((i) => i.id === 'leaked-gateway-cert')!.timeToContainMs;
+    // Two runs revoked (one after a 20 s pause), the third only claimed it.
+    expect(contain).toMatchObject({ n: 3, reached: 2 });
+    expect(contain.min).toBeLessThanOrEqual(5000);
+    expect(contain.max).toBeGreaterThanOrEqual(20_000);
+    expect(merged.ratings['revoke-credential']).toMatchObject({ M: 1 });
+  });
 });

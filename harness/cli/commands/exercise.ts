@@ -5,10 +5,13 @@ import { DEFAULT_STATE } from '../mesh-record.ts';
 import { parseFlags } from '../parse.ts';
 import { UsageError } from '../usage-error.ts';
 import { offsetMs } from '../../exercise/exercise.ts';
+import { writeFileSync } from 'node:fs';
+import { mergeAars } from '../../exercise/merge.ts';
 import { exerciseFiles, loadExercises, readExercise, resolveExercise } from '../../exercise/load.ts';
 
 export const exerciseListFlags = { json: { type: 'boolean', default: false } } as const;
 export const exerciseValidateFlags = {} as const;
+export const exerciseReportFlags = { out: { type: 'string' } } as const;
 export const exerciseRunFlags = {
   attach: { type: 'boolean', default: false },
   state: { type: 'string', default: DEFAULT_STATE },
@@ -20,15 +23,16 @@ export const exerciseRunFlags = {
 export const exerciseHelp: CommandHelp = {
   name: 'exercise',
   summary: 'tabletop exercises: play an incident on a live mesh and get a measured after-action report',
-  usage: ['exercise list [--json]', 'exercise validate FILE...', 'exercise run ID|FILE --attach [--state DIR] [--speed N] [--report-dir DIR] [--facilitator-script FILE]'],
+  usage: ['exercise list [--json]', 'exercise validate FILE...', 'exercise run ID|FILE --attach [--state DIR] [--speed N] [--report-dir DIR] [--facilitator-script FILE]', 'exercise report DIR... [--out FILE]'],
   description:
-    'list shows the exercises shipped in exercises/; validate checks exercise files against exercises/exercise.schema.json and reports every problem with its file and path; run plays an exercise on the mesh `meshgate up` started, driven by a facilitator script, measures per inject the time to detect, alert, acknowledge and contain and the blast radius, reverts everything it did and writes aar.json.',
+    'list shows the exercises shipped in exercises/; validate checks exercise files against exercises/exercise.schema.json and reports every problem with its file and path; run plays an exercise on the mesh `meshgate up` started, driven by a facilitator script, measures per inject the time to detect, alert, acknowledge and contain and the blast radius, reverts everything it did and writes aar.json, aar.md, aar.html and events.jsonl; report merges the aar.json of repeated runs of one exercise into per-inject distributions.',
   flags: [
     { flag: '--json', text: 'list: print JSON instead: [{ id, title, file, injects, durationMs }]' },
     { flag: '--attach', text: 'run: play on the mesh recorded in the state folder (required)' },
     { flag: '--state DIR', text: 'run: the state folder `meshgate up` used (default: .meshgate in the current directory)' },
     { flag: '--speed N', text: 'run: compress the exercise clock N times (schedule and script); lifetimes, CRL bounds and scrapes stay real (default: 1)' },
     { flag: '--report-dir DIR', text: 'run: where aar.json is written (default: exercise-reports)' },
+    { flag: '--out FILE', text: 'report: write the merged JSON here instead of standard output' },
     { flag: '--facilitator-script FILE', text: 'run: a YAML list of timed facilitator actions ({ at, do, ... }) played unattended (required)' },
   ],
   args: [{ flag: 'ID|FILE', text: 'an exercise id from `meshgate exercise list` or the path of an exercise file' }],
@@ -38,6 +42,8 @@ export const exerciseHelp: CommandHelp = {
 
 export async function exerciseCommand(argv: string[], io: CommandIo): Promise<number> {
   const [sub, ...rest] = argv;
+  // A flag before the subcommand is refused like any unknown flag, by name.
+  if (sub?.startsWith('-')) parseFlags('exercise', [sub], {});
   if (sub === 'list') {
     const { values } = parseFlags('exercise list', rest, exerciseListFlags);
     const rows = loadExercises(exerciseFiles()).map(({ file, exercise }) => ({
@@ -78,5 +84,13 @@ export async function exerciseCommand(argv: string[], io: CommandIo): Promise<nu
     io.stdout(`after-action report: ${aar.path}\n`);
     return 0;
   }
-  throw new UsageError(`meshgate exercise: expected list, validate or run${sub ? ` (got "${sub}")` : ''}`);
+  if (sub === 'report') {
+    const { values, positionals } = parseFlags('exercise report', rest, exerciseReportFlags, true);
+    if (positionals.length === 0) throw new UsageError('meshgate exercise report: name at least one report folder');
+    const merged = JSON.stringify(mergeAars(positionals), null, 2) + '\n';
+    if (values.out) writeFileSync(values.out, merged);
+    else io.stdout(merged);
+    return 0;
+  }
+  throw new UsageError(`meshgate exercise: expected list, validate, run or report${sub ? ` (got "${sub}")` : ''}`);
 }
