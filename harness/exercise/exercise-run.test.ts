@@ -3,7 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Aar } from './aar.ts';
 import type { ExerciseEvent } from './state.ts';
-import { meshgate } from '../test-support/meshgate-cli.ts';
+import { execFileSync } from 'node:child_process';
+import { meshgate, MESHGATE_BIN } from '../test-support/meshgate-cli.ts';
+import { requireTool } from '../test-support/require-tool.ts';
+import { pollUntil } from '../evidence/poll.ts';
 import { useTempDirs } from '../test-support/temp-dirs.ts';
 
 const tempDir = useTempDirs();
@@ -121,4 +124,53 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     expect(contain.max).toBeGreaterThanOrEqual(20_000);
     expect(merged.ratings['revoke-credential']).toMatchObject({ M: 1 });
   });
+
+  test('the facilitator console, driven in tmux as a person would: pause, a decision, an acknowledgement, the next inject, end', async () => {
+    const tmux = requireTool('tmux', 'tmux');
+    const dir = tempDir('meshgate-exercise-console-');
+    const session = `meshgate-exercise-${process.pid}`;
+    const t = (...args: string[]) => execFileSync(tmux, args, { encoding: 'utf8', timeout: 10_000 });
+    const screen = () => t('capture-pane', '-p', '-t', session);
+    const waitScreen = async (re: RegExp, what: string) => {
+      const seen = await pollUntil(screen, (s) => re.test(s), 30_000, 200);
+      expect(seen, `the console shows ${what}`).toMatch(re);
+      return seen;
+    };
+    const command = [process.execPath, MESHGATE_BIN, 'exercise', 'run', 'stolen-workload-credential', '--attach', '--state', state, '--speed', '10', '--report-dir', dir].map((a) => `'${a}'`).join(' ');
+    t('new-session', '-d', '-s', session, '-x', '130', '-y', '40', '-e', 'CI=', `env -u CI ${command}; echo "exit $?"; sleep 60`);
+    try {
+      await waitScreen(/leaked-gateway-cert\s+\+10s\s+ACTIVE/, 'the leaked certificate inject active');
+      t('send-keys', '-t', session, 'p');
+      await waitScreen(/PAUSED/, 'the pause');
+      t('send-keys', '-t', session, 'p');
+      await pollUntil(screen, (s) => !/PAUSED/.test(s), 10_000, 200);
+      t('send-keys', '-t', session, 'd');
+      await waitScreen(/decision \(who: what/, 'the decision prompt');
+      t('send-keys', '-t', session, '-l', 'alice: revoke the gateway certificate');
+      t('send-keys', '-t', session, 'Enter');
+      await waitScreen(/decision leaked-gateway-cert by alice: revoke the gateway certificate/, 'the decision recorded');
+      t('send-keys', '-t', session, 'a');
+      await waitScreen(/acknowledged leaked-gateway-cert by team/, 'the acknowledgement');
+      t('send-keys', '-t', session, 'n');
+      await waitScreen(/status-update\s+\+60s\s+fired/, 'the next inject fired at once');
+      t('send-keys', '-t', session, 'q');
+      await waitScreen(/exit 0/, 'the run ended with exit 0');
+    } finally {
+      try {
+        t('kill-session', '-t', session);
+      } catch {
+        // already gone
+      }
+    }
+    const aar = JSON.parse(readFileSync(join(dir, 'aar.json'), 'utf8')) as Aar;
+    const types = aar.timeline.map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['paused', 'resumed', 'decision', 'acknowledged', 'revert']));
+    expect(aar.overview.participants).toEqual(expect.arrayContaining(['alice', 'team']));
+    // The status update fired well before its +60 s (6 s wall-clock) because the facilitator triggered it.
+    expect(inject(aar, 'status-update').firedAt).not.toBeNull();
+    // Nobody revoked the certificate: acknowledged, not contained.
+    expect(inject(aar, 'leaked-gateway-cert').containedAt).toBeNull();
+    const status = await meshgate(['status', '--state', state, '--json']);
+    expect(status.code, status.stdout).toBe(0);
+  }, 120_000);
 });

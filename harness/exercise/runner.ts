@@ -32,8 +32,17 @@ export interface RunOptions {
   stateDir: string;
   speed: number;
   reportDir: string;
-  scriptFile: string;
+  /** Unattended: the facilitator script. Without it the facilitator drives the run through `control`. */
+  scriptFile?: string;
   log?: (line: string) => void;
+  /** Hands a live run's controls to a console: actions it queues are played at once. */
+  control?: (control: ExerciseControl) => void;
+}
+
+export interface ExerciseControl {
+  state: ExerciseState;
+  /** Plays a facilitator action now (its `at` is ignored). */
+  act(action: Omit<ScriptAction, 'at' | 'atMs'>): void;
 }
 
 const TICK_MS = 50;
@@ -48,10 +57,16 @@ interface ActiveAttack {
   quiesce: () => Promise<void>;
 }
 
+/** The injects still to fire, in order (for a console's countdown). */
+export function upcoming(exercise: Exercise, state: ExerciseState): Inject[] {
+  return [...exercise.injects].filter((i) => !state.measure(i.id).firedAt).sort((a, b) => offsetMs(a.at) - offsetMs(b.at));
+}
+
 export async function runExercise(options: RunOptions): Promise<Aar & { path: string }> {
   const { exercise, speed } = options;
   const log = options.log ?? (() => undefined);
-  const script = readFacilitatorScript(options.scriptFile, exercise);
+  const script = options.scriptFile ? readFacilitatorScript(options.scriptFile, exercise) : [];
+  const live: ScriptAction[] = [];
   const reportDir = resolve(options.reportDir);
   mkdirSync(reportDir, { recursive: true });
   const eventsFile = join(reportDir, 'events.jsonl');
@@ -83,7 +98,8 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
   const pending = [...exercise.injects].sort((a, b) => offsetMs(a.at) - offsetMs(b.at));
   const scriptQueue = [...script];
   const lastMoment = Math.max(...pending.map((i) => offsetMs(i.at)), ...script.map((s) => s.atMs));
-  const deadline = Date.now() + lastMoment / speed + script.reduce((n, s) => n + (s.do === 'pause' ? (s.for ?? 0) * 1000 : 0), 0) + GRACE_MS;
+  // A console-driven run lasts until the facilitator ends it (bounded at 15 minutes of exercise time past the timeline).
+  const deadline = Date.now() + (options.scriptFile ? 0 : (15 * 60_000) / speed) + lastMoment / speed + script.reduce((n, s) => n + (s.do === 'pause' ? (s.for ?? 0) * 1000 : 0), 0) + GRACE_MS;
 
   const fire = async (inject: Inject): Promise<void> => {
     const correlationId = correlationIdFor(runId, inject.id);
@@ -177,6 +193,7 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
   };
 
   let lastPoll = 0;
+  options.control?.({ state, act: (a) => live.push({ ...a, at: 'now', atMs: 0 } as ScriptAction) });
   try {
     state.start();
     while (!ended && Date.now() < deadline) {
@@ -190,11 +207,21 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
         }
         await perform(a);
       }
+      while (live.length > 0 && !ended) {
+        const a = live.shift()!;
+        if (a.do === 'pause' && state.paused) state.resume(a.by);
+        else if (a.do === 'pause') {
+          state.holdTraffic(true);
+          await Promise.all(attacks.map((x) => x.quiesce()));
+          state.pause(a.by);
+          state.holdTraffic(false);
+        } else await perform(a);
+      }
       if (Date.now() - lastPoll >= POLL_MS) {
         lastPoll = Date.now();
         await pollEvidence(engine, exercise, state, leaked);
       }
-      if (pending.length === 0 && scriptQueue.length === 0 && !state.paused) ended = true;
+      if (options.scriptFile && pending.length === 0 && scriptQueue.length === 0 && !state.paused) ended = true;
       await new Promise((r) => setTimeout(r, TICK_MS));
     }
     // A last look, so a containment made by the last scripted action counts.

@@ -33,7 +33,7 @@ export const exerciseHelp: CommandHelp = {
     { flag: '--speed N', text: 'run: compress the exercise clock N times (schedule and script); lifetimes, CRL bounds and scrapes stay real (default: 1)' },
     { flag: '--report-dir DIR', text: 'run: where aar.json is written (default: exercise-reports)' },
     { flag: '--out FILE', text: 'report: write the merged JSON here instead of standard output' },
-    { flag: '--facilitator-script FILE', text: 'run: a YAML list of timed facilitator actions ({ at, do, ... }) played unattended (required)' },
+    { flag: '--facilitator-script FILE', text: 'run: a YAML list of timed facilitator actions ({ at, do, ... }) played unattended; without it, on a terminal, the facilitator console runs the exercise (keys n p h a d q)' },
   ],
   args: [{ flag: 'ID|FILE', text: 'an exercise id from `meshgate exercise list` or the path of an exercise file' }],
   examples: ['meshgate exercise validate exercises/*.yaml', 'meshgate exercise run stolen-workload-credential --attach --speed 10 --facilitator-script script.yaml'],
@@ -77,10 +77,19 @@ export async function exerciseCommand(argv: string[], io: CommandIo): Promise<nu
     const speed = Number(values.speed);
     if (!Number.isFinite(speed) || speed <= 0 || speed > 100) throw new UsageError(`meshgate exercise run: --speed must be a number in (0, 100] (got "${values.speed}")`);
     if (!values.attach) throw new UsageError('meshgate exercise run: --attach is required (start a mesh with `meshgate up` first)');
-    if (!values['facilitator-script']) throw new UsageError('meshgate exercise run: --facilitator-script FILE is required');
+    const interactive = !values['facilitator-script'];
+    if (interactive && (process.env.CI === 'true' || !process.stdin.isTTY || !process.stdout.isTTY)) throw new UsageError('meshgate exercise run: without a terminal (or under CI) it runs unattended: give --facilitator-script FILE');
     const { exercise } = resolveExercise(positionals[0]!);
     const { runExercise } = await import('../../exercise/runner.ts');
-    const aar = await runExercise({ exercise, stateDir: values.state!, speed, reportDir: values['report-dir']!, scriptFile: values['facilitator-script'], log: (line) => io.stdout(`${line}\n`) });
+    const { attachConsole } = await import('../../exercise/console.ts');
+    let stop: (() => void) | undefined;
+    const aar = await runExercise({
+      exercise,
+      stateDir: values.state!,
+      speed,
+      reportDir: values['report-dir']!,
+      ...(interactive ? { control: (c) => (stop = attachConsole(c, process.stdin, (t) => io.stdout(t))) } : { scriptFile: values['facilitator-script']!, log: (line: string) => io.stdout(`${line}\n`) }),
+    }).finally(() => stop?.());
     io.stdout(`after-action report: ${aar.path}\n`);
     return 0;
   }
