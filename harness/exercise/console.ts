@@ -26,7 +26,7 @@ export function renderConsole(control: ExerciseControl, input: string | undefine
   const next = upcoming(ex, state)[0];
   lines.push('', next ? `next: ${next.id} in ${Math.max(0, Math.ceil((offsetMs(next.at) - now) / state.speed / 1000))}s` : 'next: none (press q to end)');
   lines.push('', 'recent:');
-  for (const e of state.events.slice(-6)) lines.push(`  +${Math.floor(e.exerciseMs / 1000)}s ${e.type}${e.inject ? ` ${e.inject}` : ''}${e.by ? ` by ${e.by}` : ''}${e.detail ? `: ${e.detail.slice(0, 70)}` : ''}`);
+  for (const e of state.events.slice(-6)) lines.push(`  +${Math.floor(e.exerciseMs / 1000)}s ${e.type}${e.inject ? ` ${e.inject}` : ''}${e.by ? ` by ${e.by}` : ''}${e.detail ? `: ${e.detail.slice(0, 60)}` : ''}`);
   lines.push('', input !== undefined ? `decision (who: what, Enter to record): ${input}` : KEYS);
   return lines.join('\n') + '\n';
 }
