@@ -7,6 +7,7 @@ import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { RunReport } from './run-report.ts';
 import { renderSarif } from './sarif.ts';
+import { GATE_METRICS_FILE, renderGateMetrics } from './gate-metrics.ts';
 
 export const REPORT_FORMATS = ['json', 'junit', 'sarif', 'md', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -50,5 +51,6 @@ export async function writeReports(report: RunReport, dir: string, formats: read
   const rendered = unique.map((format) => ({ path: resolve(dir, REPORT_FILES[format]), text: RENDERERS[format](report) }));
   await mkdir(dir, { recursive: true });
   for (const { path, text } of rendered) await writeFile(path, text, 'utf8');
+  await writeFile(resolve(dir, GATE_METRICS_FILE), renderGateMetrics(report), 'utf8');
   return rendered.map((r) => r.path);
 }
