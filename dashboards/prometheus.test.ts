@@ -108,7 +108,7 @@ test('a real Prometheus with the config meshgate up writes scrapes every workloa
   });
 
   // Traffic and attacks from the catalog, against the running mesh.
-  const run = await meshgate(['run', '--attach', '--state', state, '--report-dir', tempDir('meshgate-prom-report-'), '--format', 'json', 'tokens.replayed', 'tokens.login-brute-force', 'policy.pdp-outage', 'policy.ledger-exfiltration', 'mtls.wrong-trust-domain', 'tokens.expired'], 240_000);
+  const run = await meshgate(['run', '--attach', '--state', state, '--report-dir', tempDir('meshgate-prom-report-'), '--format', 'json', 'tokens.replayed', 'tokens.login-brute-force', 'policy.pdp-outage', 'policy.ledger-exfiltration', 'mtls.wrong-trust-domain', 'tokens.expired', 'tokens.revoked-signing-key'], 240_000);
   expect(run.code, run.stdout + run.stderr).toBe(0);
 
   const rules = await api<{ groups: Array<{ rules: Array<{ name: string; health: string }> }> }>('/api/v1/rules');
