@@ -4,6 +4,7 @@
  * host name). On rotation a new agent takes new requests while the old one
  * finishes its in-flight requests and is then closed, so no request is dropped.
  */
+import type { Clock } from '../clock.ts';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { X509Certificate } from 'node:crypto';
@@ -44,6 +45,8 @@ export interface MeshClientOptions {
   revocation?: RevocationList;
   /** A pooled connection closed because the server's certificate was revoked or expired. */
   onConnectionClosed?: (event: ConnectionClosedEvent) => void;
+  /** Decides when a pooled connection's server certificate has expired. */
+  clock?: Clock;
 }
 
 /** The agents of one set of credentials, one per expected server identity. */
@@ -85,7 +88,7 @@ export class MeshClient {
   constructor(options: MeshClientOptions) {
     assertCredentials(options.credentials);
     this.#options = options;
-    this.#watch = new PeerWatch({ role: 'client', revocation: options.revocation, onClosed: options.onConnectionClosed });
+    this.#watch = new PeerWatch({ role: 'client', revocation: options.revocation, onClosed: options.onConnectionClosed, clock: options.clock });
     this.#unsubscribe = options.revocation?.onUpdate(() => this.#dropRevokedAgents());
     this.#current = { credentials: options.credentials, agents: new Map(), inFlight: 0, retired: false };
   }

@@ -5,6 +5,7 @@ import type { TlsCredentials } from './credentials.ts';
 import { MeshClient } from './client.ts';
 import { RevocationList } from './revocation-list.ts';
 import { MtlsServer } from './server.ts';
+import { ManualClock } from '../clock.ts';
 
 const ID = (s: string) => `spiffe://meshgate.test/${s}`;
 
@@ -88,6 +89,25 @@ describe('open connections follow their peer certificate', () => {
     expect(event).toMatchObject({ reason: 'cert_expired', spiffeId: ID('gateway') });
     expect(event!.closedAt).toBeGreaterThanOrEqual(Date.parse(new Date(Math.floor((Date.now() - 5_000) / 1000) * 1000).toISOString()));
     c.close();
+  });
+
+  test("expiry is the server's clock's to decide: a clock past the client certificate's notAfter closes its connection at once", async () => {
+    await server.close();
+    const clock = new ManualClock();
+    server = new MtlsServer({ credentials: serverCreds, peerPolicy: { revocation: serverList }, onConnectionClosed: (e) => closed.push(e), clock }, (_req, res) => res.end('ok'));
+    await server.listen();
+    const gateway = await creds(ID('gateway'), { ttlSeconds: 3_600 });
+    const c = new MeshClient({ credentials: gateway });
+    expect((await c.request({ url: `${server.url}/x`, serverId: ID('payments') })).status).toBe(200);
+    expect(closed).toEqual([]);
+    clock.advance(2 * 3_600_000);
+    // A new connection is watched from the moved clock's point of view (the TLS layer itself still uses real time).
+    const fresh = new MeshClient({ credentials: gateway });
+    await fresh.request({ url: `${server.url}/x`, serverId: ID('payments') }).catch(() => undefined);
+    const event = await closure('server');
+    expect(event).toMatchObject({ reason: 'cert_expired', spiffeId: ID('gateway'), closedAt: clock.now() });
+    c.close();
+    fresh.close();
   });
 
   test('with revocation checking off (the mutant) the open connection is kept', async () => {

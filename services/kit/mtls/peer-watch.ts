@@ -6,6 +6,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionClosedEvent } from './connection-closed-event.ts';
 import type { RevocationList } from './revocation-list.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 /** setTimeout's longest delay; a later expiry is re-armed when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -24,6 +25,8 @@ export interface PeerWatchOptions {
   /** true only in the mutant that accepts expired certificates. */
   acceptExpired?: boolean | undefined;
   onClosed?: ((event: ConnectionClosedEvent) => void) | undefined;
+  /** Decides when a peer certificate has expired (the timer only wakes the check up). */
+  clock?: Clock | undefined;
 }
 
 interface Entry {
@@ -36,9 +39,11 @@ export class PeerWatch {
   readonly #sockets = new Map<TLSSocket, Entry>();
   readonly #options: PeerWatchOptions;
   readonly #unsubscribe: (() => void) | undefined;
+  readonly #clock: Clock;
 
   constructor(options: PeerWatchOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
     if (options.revocation && options.checkRevocation !== false) this.#unsubscribe = options.revocation.onUpdate(() => this.#sweepRevoked());
   }
 
@@ -49,7 +54,7 @@ export class PeerWatch {
   /** Starts watching an authenticated socket until it closes. */
   watch(socket: TLSSocket, peer: WatchedPeer): void {
     if (this.#sockets.has(socket) || socket.destroyed) return;
-    const entry: Entry = { peer, openedAt: Date.now(), timer: undefined };
+    const entry: Entry = { peer, openedAt: this.#clock.now(), timer: undefined };
     this.#sockets.set(socket, entry);
     socket.once('close', () => {
       clearTimeout(entry.timer);
@@ -59,7 +64,7 @@ export class PeerWatch {
   }
 
   #armExpiry(socket: TLSSocket, entry: Entry): void {
-    const delay = entry.peer.notAfterMs - Date.now();
+    const delay = entry.peer.notAfterMs - this.#clock.now();
     if (delay <= 0) {
       this.#close(socket, entry, 'cert_expired');
       return;
@@ -77,7 +82,7 @@ export class PeerWatch {
     clearTimeout(entry.timer);
     this.#sockets.delete(socket);
     socket.destroy();
-    const event: ConnectionClosedEvent = { role: this.#options.role, reason, spiffeId: entry.peer.spiffeId, serial: entry.peer.serial, remoteAddress: socket.remoteAddress ?? 'unknown', openedAt: entry.openedAt, closedAt: Date.now() };
+    const event: ConnectionClosedEvent = { role: this.#options.role, reason, spiffeId: entry.peer.spiffeId, serial: entry.peer.serial, remoteAddress: socket.remoteAddress ?? 'unknown', openedAt: entry.openedAt, closedAt: this.#clock.now() };
     try {
       this.#options.onClosed?.(event);
     } catch {

@@ -3,6 +3,7 @@
  * checked once per connection (chain, SVID shape, revocation); a connection that
  * fails is closed before any request is read, with its reason reported once.
  */
+import type { Clock } from '../clock.ts';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket, AddressInfo } from 'node:net';
@@ -29,6 +30,8 @@ export interface MtlsServerOptions {
   onConnectionClosed?: (event: ConnectionClosedEvent) => void;
   /** Time a client has to send its request headers. */
   headersTimeoutMs?: number;
+  /** Decides when an open connection's peer certificate has expired. */
+  clock?: Clock;
 }
 
 export type MtlsRequestHandler = (req: IncomingMessage, res: ServerResponse, peer: PeerIdentity | undefined) => void;
@@ -51,7 +54,7 @@ export class MtlsServer {
     assertCredentials(options.credentials);
     this.#options = options;
     const { revocation, checkRevocation, acceptExpired } = options.peerPolicy;
-    this.#watch = new PeerWatch({ role: 'server', revocation, checkRevocation, acceptExpired, onClosed: options.onConnectionClosed });
+    this.#watch = new PeerWatch({ role: 'server', revocation, checkRevocation, acceptExpired, onClosed: options.onConnectionClosed, clock: options.clock });
     const requireClientCert = options.requireClientCert !== false;
     this.server = https.createServer(
       {
