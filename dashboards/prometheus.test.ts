@@ -120,13 +120,18 @@ test('a real Prometheus with the config meshgate up writes scrapes every workloa
     return alerts.alerts.some((a) => a.labels.alertname === 'MeshgateTokenReplay' && a.state === 'firing') ? true : undefined;
   });
 
-  const empty: string[] = [];
-  for (const panel of dashboard.panels) {
-    for (const target of panel.targets) {
-      const expr = target.expr.replaceAll('$service', '.*');
-      const result = await query(expr);
-      if (result.result.length === 0) empty.push(`${panel.title}: ${expr}`);
+  // A series seen in one scrape needs a second before rate() answers: wait, bounded, for every panel.
+  const emptyPanels = async (): Promise<string[]> => {
+    const empty: string[] = [];
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets) {
+        const expr = target.expr.replaceAll('$service', '.*');
+        if ((await query(expr)).result.length === 0) empty.push(`${panel.title}: ${expr}`);
+      }
     }
-  }
+    return empty;
+  };
+  let empty = await emptyPanels();
+  for (const deadline = Date.now() + 30_000; empty.length > 0 && Date.now() < deadline; empty = await emptyPanels()) await sleep(1000);
   expect(empty).toEqual([]);
 });

@@ -4,7 +4,7 @@ import { CONCURRENCY } from './bench-config.ts';
 import type { Figure } from './figure.ts';
 import { withCi } from './format.ts';
 import { LADDER } from './ladder-rungs.ts';
-import { barChart, lineChart, type Bar, type Series } from './svg-chart.ts';
+import { barChart, lineChart, type Bar, type Series } from '../charts/svg-chart.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const bar = (f: Figure, label = f.label): Bar => ({ label, value: f.estimate, low: f.low, high: f.high });

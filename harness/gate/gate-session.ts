@@ -18,7 +18,7 @@ import { statePaths } from '../mesh/state-dir.ts';
 import { check, type Check } from '../scenario/check.ts';
 import type { EngineOptions } from '../scenario/engine.ts';
 import type { ScenarioScope } from '../scenario/define.ts';
-import { sampleLatency } from './latency-probe.ts';
+import { latencyFigures, probeLatency, SCENARIO_PROBE, type LatencySamples, type ProbeBudget } from './latency-probe.ts';
 import { newReference } from './reference.ts';
 import { ScenarioMeshContext, type MeshContext } from './mesh-context.ts';
 
@@ -37,6 +37,10 @@ export class GateSession {
   readonly #receiver: OtlpReceiver | undefined;
   #rogue: Promise<CertificateAuthority> | undefined;
   #prober: Impersonator | undefined;
+  /** Each scenario's latency samples, taken right after it, until the gate compares them with the baseline. */
+  readonly scenarioLatency = new Map<string, LatencySamples>();
+  /** Off in mutation mode: nothing reports a mutant run's latency. */
+  probeScenarios = true;
 
   private constructor(engine: MeshEngine, receiver: OtlpReceiver | undefined) {
     this.engine = engine;
@@ -64,9 +68,9 @@ export class GateSession {
   }
 
   /** Full handshakes and warm requests to payments, as a gateway identity. */
-  async latency(): Promise<Record<string, number>> {
+  async latency(budget: ProbeBudget): Promise<LatencySamples> {
     this.#prober ??= await Impersonator.mint(this.engine, 'gateway');
-    return sampleLatency(`${this.engine.endpoint('payments').url}/healthz`, this.#prober.credentials);
+    return probeLatency(`${this.engine.endpoint('payments').url}/healthz`, this.#prober.credentials, budget);
   }
 
   context(scope: ScenarioScope): ScenarioMeshContext {
@@ -91,17 +95,19 @@ export class GateSession {
     }
   }
 
-  engineOptions(runId: string, baseline: Record<string, number>): Pick<EngineOptions<MeshContext>, 'context' | 'releaseContext' | 'steadyState' | 'runId'> {
+  engineOptions(runId: string): Pick<EngineOptions<MeshContext>, 'context' | 'releaseContext' | 'steadyState' | 'runId'> {
     return {
       runId,
       context: (scope) => this.context(scope),
       steadyState: (ctx) => this.steadyState(ctx),
       releaseContext: async (ctx) => {
         (ctx as ScenarioMeshContext).close();
-        // Security costs seen right after the scenario, next to the healthy baseline.
-        const figures = await this.latency().catch(() => ({}));
-        for (const [k, v] of Object.entries(figures)) ctx.latency(k, v);
-        for (const [k, v] of Object.entries(baseline)) ctx.latency(`baseline${k[0]!.toUpperCase()}${k.slice(1)}`, v);
+        // Security costs seen right after the scenario; the gate sets them against the baseline when all have run.
+        if (!this.probeScenarios) return;
+        const samples = await this.latency(SCENARIO_PROBE).catch(() => undefined);
+        if (!samples) return;
+        this.scenarioLatency.set(ctx.scope.scenarioId, samples);
+        for (const [k, v] of Object.entries(latencyFigures(samples))) ctx.latency(k, v);
       },
     };
   }

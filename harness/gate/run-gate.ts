@@ -25,6 +25,8 @@ import { ScenarioSpans } from './scenario-spans.ts';
 import { GateSession } from './gate-session.ts';
 import type { MeshContext } from './mesh-context.ts';
 import { MUTANTS, type MeshMutant } from './mutants.ts';
+import { BASELINE_PROBE, latencyDeltas, latencyFigures, mergeSamples } from './latency-probe.ts';
+import { publishToGithubActions } from '../report/github-actions.ts';
 
 export interface GateOptions {
   reportDir: string;
@@ -42,6 +44,8 @@ export interface GateOptions {
   progress?: Pick<EngineOptions<MeshContext>, 'onScenarioStart' | 'onPhase' | 'onScenarioEnd'>;
   onMutantEnd?: (id: string, killedBy: string[], survived: boolean, error?: string) => void;
   log?: (line: string) => void;
+  /** Where GITHUB_ACTIONS and GITHUB_STEP_SUMMARY are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface GateOutcome {
@@ -134,9 +138,9 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
   let baseline: Record<string, number> = {};
   try {
     journal.begin(runId, session.engine.baseline());
-    baseline = await session.latency();
+    const baselineBefore = await session.latency(BASELINE_PROBE);
     const engine: EngineOptions<MeshContext> = {
-      ...session.engineOptions(runId, baseline),
+      ...session.engineOptions(runId),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.progress ?? {}),
       onScenarioEnd: (result, position) => {
@@ -150,7 +154,19 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
       },
     };
     results = await runScenarios(scenarios, engine);
+    // The baseline again after the scenarios, pooled with the first: drift during the run widens it, not biases it.
+    const baselineAfter = options.signal?.aborted ? undefined : await session.latency(BASELINE_PROBE).catch(() => undefined);
+    const pooled = baselineAfter ? mergeSamples(baselineBefore, baselineAfter) : baselineBefore;
+    baseline = { ...latencyFigures(pooled), handshakeP50BeforeUs: latencyFigures(baselineBefore).handshakeP50Us!, requestP50BeforeUs: latencyFigures(baselineBefore).requestP50Us! };
+    if (baselineAfter) Object.assign(baseline, { handshakeP50AfterUs: latencyFigures(baselineAfter).handshakeP50Us!, requestP50AfterUs: latencyFigures(baselineAfter).requestP50Us! });
+    const base = Object.fromEntries(Object.entries(latencyFigures(pooled)).map(([k, v]) => [`baseline${k[0]!.toUpperCase()}${k.slice(1)}`, v]));
+    for (const r of results) {
+      const own = session.scenarioLatency.get(r.id);
+      r.latency = { ...r.latency, ...base, ...(own ? latencyDeltas(own, pooled) : {}) };
+    }
+    session.scenarioLatency.clear();
     if (options.mutate && !options.signal?.aborted) {
+      session.probeScenarios = false;
       const { onScenarioStart: _s, onPhase: _p, onScenarioEnd: _e, ...quiet } = engine;
       mutation = await runMutation(session, journal, await loadCatalog(options.scenarioDir), quiet, options);
     }
@@ -163,8 +179,11 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
     // The run's own state sits beside its report: its keys, tokens and passwords do not outlive it.
     if (!options.attach) removeStateSecrets(session.engine.stateDir);
   }
+  const catalogIds = (await loadCatalog(options.scenarioDir).catch(() => undefined))?.map((s) => s.meta.id);
   const input = {
     runId,
+    ...(catalogIds ? { catalogIds } : {}),
+    mutate: options.mutate,
     startedAt,
     finishedAt: new Date(),
     engine: session.engine.kind,
@@ -181,5 +200,6 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
     report = buildRunReport({ ...input, reportLeaks });
     written = await writeReports(report, options.reportDir, options.formats);
   }
+  publishToGithubActions(report, options.env ?? process.env, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
   return { report, written, reportLeaks, exitCode: report.exitCode };
 }

@@ -6,7 +6,8 @@
 import { LATENCY_KEYS } from '../scenario/latency.ts';
 import { failedChecks, type CheckResult, type ScenarioResult } from '../scenario/result.ts';
 import type { RunReport } from './run-report.ts';
-import { baselineFor, escapeHtml as h, formatDelta, formatMs, formatPercent, formatPretty, formatUs, formatValue, problemsFirst, ratio, scenarioAnchor } from './text.ts';
+import { barChart, type Bar } from '../charts/svg-chart.ts';
+import { baselineFor, escapeHtml as h, formatDelta, formatLatencyDelta, formatMs, formatPercent, formatPretty, formatUs, formatValue, problemsFirst, ratio, scenarioAnchor } from './text.ts';
 
 const CSS = `
 :root{color-scheme:light dark;--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--mute:#6e7781;--line:#d0d7de;--bg2:#f6f8fa}
@@ -71,7 +72,7 @@ function scenarioRows(report: RunReport): string {
   return problemsFirst(report.scenarios)
     .map((s) => {
       const hs = s.latency.handshakeP50Us;
-      const delta = formatDelta(hs, baselineFor('handshakeP50Us', s.latency, report.baseline));
+      const delta = formatLatencyDelta('handshakeP50Us', s.latency, report.baseline);
       return (
         `<tr id="${scenarioAnchor(s.id)}"><td class="outcome ${h(s.outcome)}">${h(s.outcome)}</td><td><strong>${h(s.id)}</strong><br>${h(s.title)}</td><td>${h(s.plane)}</td><td>${h(s.severity)}</td>` +
         `<td class="num">${ratio(s.checks.control)}</td><td class="num">${ratio(s.checks.detection)}</td><td class="num">${h(formatUs(hs))}${delta ? ` <span class="muted">(${h(delta)})</span>` : ''}</td><td class="num">${h(formatMs(s.durationMs))}</td></tr>` +
@@ -90,12 +91,40 @@ function latencySection(report: RunReport): string {
   const rows = report.scenarios
     .filter((s) => keys.some((k) => s.latency[k] !== undefined))
     .map((s) => `<tr><td>${h(s.id)}</td>${keys.map((k) => {
-      const delta = formatDelta(s.latency[k], baselineFor(k, s.latency, report.baseline));
+      const delta = formatLatencyDelta(k, s.latency, report.baseline);
       return `<td class="num">${h(formatUs(s.latency[k]))}${delta ? ` <span class="muted">(${h(delta)})</span>` : ''}</td>`;
     }).join('')}</tr>`)
     .join('');
   const legend = keys.map((k) => `<code>${h(k)}</code>: ${h(LATENCY_KEYS[k as keyof typeof LATENCY_KEYS])}`).join(' · ');
-  return `<section><h2>Latency vs baseline</h2><p class="muted">${legend}</p><table><thead>${head}</thead><tbody>${base}${rows}</tbody></table></section>`;
+  return `<section><h2>Latency vs baseline</h2><p class="muted">${legend} · a delta marked * differs from the baseline (its bootstrap 95 % interval excludes zero), n.s. does not; a p99 is shown only from 100 samples on</p><table><thead>${head}</thead><tbody>${base}${rows}</tbody></table></section>`;
+}
+
+/**
+ * Per-scenario median against the pooled baseline: the bar is the scenario's p50, the whisker the
+ * baseline's p50 plus the bootstrap 95 % interval of the difference; "*" marks an interval that excludes zero.
+ */
+function latencyChart(report: RunReport, kind: 'handshake' | 'request', title: string): string {
+  const base = report.baseline[`${kind}P50Us`];
+  if (base === undefined) return '';
+  const bars: Bar[] = [{ label: `baseline (n=${report.baseline[`${kind}Samples`] ?? '?'})`, value: base, low: base, high: base }];
+  for (const s of report.scenarios) {
+    const value = s.latency[`${kind}P50Us`];
+    const low = s.latency[`${kind}P50DeltaLowUs`];
+    const high = s.latency[`${kind}P50DeltaHighUs`];
+    if (value === undefined || low === undefined || high === undefined) continue;
+    const mark = s.latency[`${kind}P50DeltaSignificant`] === 1 ? ' *' : '';
+    bars.push({ label: `${s.id}${mark}`, value, low: base + low, high: base + high });
+  }
+  if (bars.length < 2) return '';
+  return `<figure class="chart">${barChart(title, 'µs', bars)}<figcaption>${h(title)}: bars are each scenario's median, whiskers the baseline median plus the 95 % bootstrap interval of the difference; * marks a difference whose interval excludes zero.</figcaption></figure>`;
+}
+
+function chartsSection(report: RunReport): string {
+  const charts = [latencyChart(report, 'handshake', 'Full mTLS handshake p50 per scenario vs baseline'), latencyChart(report, 'request', 'Warm-connection request p50 per scenario vs baseline')].filter(Boolean);
+  if (charts.length === 0) return '';
+  const b = report.baseline;
+  const drift = b.handshakeP50BeforeUs !== undefined && b.handshakeP50AfterUs !== undefined ? ` Baseline measured before (handshake p50 ${formatUs(b.handshakeP50BeforeUs)}) and after (${formatUs(b.handshakeP50AfterUs)}) the scenarios, pooled.` : '';
+  return `<section><h2>Latency charts</h2><p class="muted">${h(drift)}</p>${charts.join('')}</section>`;
 }
 
 function mutationSection(report: RunReport): string {
@@ -138,6 +167,7 @@ ${attentionBanner(report)}
 <table><thead><tr><th>Outcome</th><th>Scenario</th><th>Plane</th><th>Severity</th><th>Control</th><th>Detection</th><th>Handshake p50</th><th>Time</th></tr></thead>
 <tbody>${scenarioRows(report)}</tbody></table></section>
 ${latencySection(report)}
+${chartsSection(report)}
 ${mutationSection(report)}
 <footer class="muted"><p>report schema ${report.schemaVersion} · finished ${h(report.finishedAt)}</p></footer>
 </body>

@@ -1,7 +1,7 @@
 /** Markdown summary fit for $GITHUB_STEP_SUMMARY. Hostile text is escaped, never raw HTML. */
 import { failedChecks, type Outcome } from '../scenario/result.ts';
 import type { RunReport } from './run-report.ts';
-import { baselineFor, escapeHtml, escapeMarkdown, formatDelta, formatMs, formatPercent, formatPretty, formatUs, formatValue, problemsFirst, ratio, scenarioAnchor } from './text.ts';
+import { baselineFor, escapeHtml, escapeMarkdown, formatDelta, formatLatencyDelta, formatMs, formatPercent, formatPretty, formatUs, formatValue, problemsFirst, ratio, scenarioAnchor } from './text.ts';
 
 export const OUTCOME_ICON: Record<Outcome, string> = { passed: '✅', failed: '❌', error: '⚠️', skipped: '⏭️' };
 
@@ -51,7 +51,7 @@ export function renderMarkdown(report: RunReport): string {
     out.push('| | Scenario | Severity | Outcome | Control | Detection | Handshake p50 | Time |', '|---|---|---|---|---|---|---|---|');
     for (const s of problemsFirst(report.scenarios)) {
       const hs = s.latency.handshakeP50Us;
-      const delta = formatDelta(hs, baselineFor('handshakeP50Us', s.latency, report.baseline));
+      const delta = formatLatencyDelta('handshakeP50Us', s.latency, report.baseline);
       out.push(
         `| ${OUTCOME_ICON[s.outcome]} | ${s.outcome === 'failed' || s.outcome === 'error' ? `[**${md(s.id)}**](#${scenarioAnchor(s.id)})` : `**${md(s.id)}**`}<br>${md(s.title)} | ${md(s.severity)} | ${md(s.outcome)} | ${ratio(s.checks.control)} | ${ratio(s.checks.detection)} | ${formatUs(hs)}${delta ? ` (${delta})` : ''} | ${formatMs(s.durationMs)} |`,
       );

@@ -89,3 +89,14 @@ export function problemsFirst<T extends { outcome: string }>(scenarios: readonly
 export function scenarioAnchor(id: string): string {
   return `scenario-${id.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
 }
+
+/**
+ * The delta against the baseline with its verdict when the gate measured one: "+11 % *" when the
+ * bootstrap 95 % interval of the difference excludes zero, "+3 % n.s." when it does not.
+ */
+export function formatLatencyDelta(key: string, latency: Record<string, number>, baseline: Record<string, number>): string {
+  const delta = formatDelta(latency[key], baselineFor(key, latency, baseline));
+  if (!delta) return '';
+  const significant = latency[`${key.replace(/Us$/, '')}DeltaSignificant`];
+  return significant === undefined ? delta : significant === 1 ? `${delta} *` : `${delta} n.s.`;
+}
