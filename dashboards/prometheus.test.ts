@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
@@ -10,6 +10,7 @@ import { spiffeIdFor } from '../services/kit/spiffe.ts';
 import { SERVICE_NAMES } from '../services/topology.ts';
 import { freePorts } from '../harness/mesh/free-port.ts';
 import { ALERT_RULES, prometheusPaths } from '../harness/mesh/prometheus-config.ts';
+import { GATE_METRICS_FILE } from '../harness/report/gate-metrics.ts';
 import { ScrapeIdentityKeeper } from '../harness/mesh/scrape-identity-keeper.ts';
 import { meshgate } from '../harness/test-support/meshgate-cli.ts';
 import { requireTool } from '../harness/test-support/require-tool.ts';
@@ -18,8 +19,10 @@ import { useTempDirs } from '../harness/test-support/temp-dirs.ts';
 const tempDir = useTempDirs();
 const state = tempDir('meshgate-prom-state-');
 let prometheus: ChildProcess | undefined;
+let nodeExporter: ChildProcess | undefined;
 afterAll(async () => {
   prometheus?.kill('SIGKILL');
+  nodeExporter?.kill('SIGKILL');
   await meshgate(['down', '--state', state]);
 });
 
@@ -40,13 +43,14 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   throw new Error(`${what} within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-test('a real Prometheus with the config meshgate up writes scrapes every workload, answers every dashboard query with data, loads the alert rules and fires on a real replay', { timeout: 300_000 }, async () => {
+test('a real Prometheus with the config meshgate up writes scrapes every workload and the gate results of a real node_exporter, answers every dashboard query with data, loads the alert rules and fires on a real replay', { timeout: 300_000 }, async () => {
   const promBin = requireTool('prometheus', 'prometheus');
+  const nodeExporterBin = requireTool('prometheus-node-exporter', 'prometheus-node-exporter');
   const up = await meshgate(['up', '--state', state, '--json'], 90_000);
   expect(up.stderr).toBe('');
   expect(up.code).toBe(0);
   const paths = prometheusPaths(state);
-  const config = parse(readFileSync(paths.config, 'utf8')) as { global: Record<string, string>; rule_files: string[] };
+  const config = parse(readFileSync(paths.config, 'utf8')) as { global: Record<string, string>; rule_files: string[]; scrape_configs: unknown[] };
   expect(config.rule_files).toEqual([ALERT_RULES]);
   expect(statSync(paths.key).mode & 0o777).toBe(0o600);
   const targets = JSON.parse(readFileSync(paths.targets, 'utf8')) as Array<{ labels: { service: string } }>;
@@ -86,10 +90,15 @@ test('a real Prometheus with the config meshgate up writes scrapes every workloa
   rmSync(paths.targets);
   await until('the collector process rewrote targets.json', 15_000, async () => (existsSync(paths.targets) ? true : undefined));
 
-  // Only the global intervals are shortened for the test; everything else is the file `up` wrote.
-  const [port] = await freePorts(1);
+  // The gate's results reach Prometheus the way the README says: node_exporter's textfile collector.
+  const [port, exporterPort] = await freePorts(2);
+  const textfileDir = tempDir('meshgate-prom-textfile-');
+  nodeExporter = spawn(nodeExporterBin, ['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${textfileDir}`, `--web.listen-address=127.0.0.1:${exporterPort}`], { stdio: 'ignore' });
+
+  // Only the global intervals are shortened and the user's node_exporter added; everything else is the file `up` wrote.
   const testConfig = join(tempDir('meshgate-prom-cfg-'), 'prometheus.yml');
-  writeFileSync(testConfig, stringify({ ...config, global: { scrape_interval: '1s', evaluation_interval: '1s' } }));
+  const gateJob = { job_name: 'node', static_configs: [{ targets: [`127.0.0.1:${exporterPort}`] }] };
+  writeFileSync(testConfig, stringify({ ...config, global: { scrape_interval: '1s', evaluation_interval: '1s' }, scrape_configs: [...config.scrape_configs, gateJob] }));
   const storage = tempDir('meshgate-prom-data-');
   const log: string[] = [];
   prometheus = spawn(promBin, [`--config.file=${testConfig}`, `--storage.tsdb.path=${storage}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -108,8 +117,11 @@ test('a real Prometheus with the config meshgate up writes scrapes every workloa
   });
 
   // Traffic and attacks from the catalog, against the running mesh.
-  const run = await meshgate(['run', '--attach', '--state', state, '--report-dir', tempDir('meshgate-prom-report-'), '--format', 'json', 'tokens.replayed', 'tokens.login-brute-force', 'policy.pdp-outage', 'policy.ledger-exfiltration', 'mtls.wrong-trust-domain', 'tokens.expired', 'tokens.revoked-signing-key'], 240_000);
+  const reportDir = tempDir('meshgate-prom-report-');
+  const run = await meshgate(['run', '--attach', '--state', state, '--report-dir', reportDir, '--format', 'json', 'tokens.replayed', 'tokens.login-brute-force', 'policy.pdp-outage', 'policy.ledger-exfiltration', 'mtls.wrong-trust-domain', 'tokens.expired', 'tokens.revoked-signing-key'], 240_000);
   expect(run.code, run.stdout + run.stderr).toBe(0);
+  copyFileSync(join(reportDir, GATE_METRICS_FILE), join(textfileDir, `${GATE_METRICS_FILE}.tmp`));
+  renameSync(join(textfileDir, `${GATE_METRICS_FILE}.tmp`), join(textfileDir, GATE_METRICS_FILE));
 
   const rules = await api<{ groups: Array<{ rules: Array<{ name: string; health: string }> }> }>('/api/v1/rules');
   const loaded = rules.groups.flatMap((g) => g.rules);
@@ -134,4 +146,6 @@ test('a real Prometheus with the config meshgate up writes scrapes every workloa
   let empty = await emptyPanels();
   for (const deadline = Date.now() + 30_000; empty.length > 0 && Date.now() < deadline; empty = await emptyPanels()) await sleep(1000);
   expect(empty).toEqual([]);
+  const verdict = (await query('meshgate_gate_passed{job="node"}')).result as Array<{ value: [number, string] }>;
+  expect(verdict.map((r) => r.value[1])).toEqual(['1']);
 });
