@@ -25,5 +25,6 @@ export function paymentDecision(txn: TxnTokenClaims): DecisionRequest {
     action: 'POST /payments',
     resource: { type: 'Payment', id: 'bench', attributes: { amount: minorUnits(txn.azd.amount), currency: txn.azd.currency, owner: txn.sub } },
     context: txnContext(txn),
+    txn: txn.txn,
   };
 }

@@ -5,7 +5,8 @@ export type Transport = 'plain' | 'tls' | 'mtls';
 export interface RungControls {
   accessToken?: boolean;
   txnToken?: boolean;
-  policy?: 'embedded' | 'remote';
+  /** Who decides: the embedded engine, the remote PDP on every request, or the remote PDP behind the enforcer's decision cache. */
+  policy?: 'embedded' | 'remote' | 'remote-cached';
   fieldEncryption?: boolean;
 }
 
@@ -26,6 +27,7 @@ export const LADDER: readonly Rung[] = [
   { id: 'txn-token', label: '+ transaction token, fresh per request (replay cache)', below: 'access-token', transport: 'mtls', controls: { accessToken: true, txnToken: true } },
   { id: 'policy-embedded', label: '+ policy decision, embedded Cedar engine', below: 'txn-token', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'embedded' } },
   { id: 'policy-remote', label: '+ policy decision, remote PDP over keep-alive mTLS', below: 'txn-token', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'remote' } },
+  { id: 'policy-cached', label: '+ policy decision, remote PDP behind the decision cache (hits)', below: 'txn-token', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'remote-cached' } },
   { id: 'field-encryption', label: '+ field encryption of the card (AES-256-GCM), embedded policy', below: 'policy-embedded', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'embedded', fieldEncryption: true } },
 ];
 

@@ -19,6 +19,7 @@ import { loadRep, measureCapacity } from './load-suite.ts';
 import { microDerived, microRep, prepareMicro, type MicroParts } from './micro-suite.ts';
 import { startupRep } from './startup-suite.ts';
 import { paymentDerived, paymentRep, startPaymentMeshes, type PaymentMeshes } from './payment-suite.ts';
+import { DEFAULT_SETTINGS } from '../../services/kit/workload/settings.ts';
 
 export const SUITES = {
   ladder: 'the cost ladder, one control per rung, keep-alive at concurrency 1',
@@ -62,7 +63,7 @@ export async function runBench(suites: SuiteName[], config: BenchConfig, progres
       if (has('micro')) micro = await prepareMicro(ctx);
     }
     if (has('payment')) payment = await startPaymentMeshes();
-    if (has('ladder')) notes.push("no cached-decision rung: the decision context carries the transaction id, so with a fresh transaction token per request the enforcer's cache key never repeats and every decision is a real one (the policy rungs run the enforcer with its cache off)");
+    if (has('ladder')) notes.push(`policy rungs: "embedded" and "remote" decide every request (enforcer cache off); "policy-cached" runs the mesh's decision cache (${DEFAULT_SETTINGS.pdpCacheTtlMs} ms bound, allows only, keyed without the transaction and resource ids), so with one payment shape nearly every request is a hit`);
     const capacity = ctx && has('load') ? await measureCapacity(ctx) : 0;
     if (capacity) notes.push(`capacity of the top rung at concurrency 64 (calibration before the repetitions): ${Math.round(capacity)} requests/s; open-loop rates are shares of it`);
     const reps = Math.max(needsLadder || payment ? config.repetitions : 0, has('startup') ? config.startupRuns : 0);

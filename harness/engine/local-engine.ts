@@ -17,6 +17,7 @@ import { LocalMesh, type LocalMeshOptions } from '../mesh/local-mesh.ts';
 import { isPaused } from '../mesh/process-state.ts';
 import type { LedgerView, LogSource, MeshBaseline, MeshEngine, ProcessExposure, ServiceEndpoint } from './mesh-engine.ts';
 import { OperatorApi } from './operator-api.ts';
+import { settlePolicyCaches } from './policy-caches.ts';
 
 export interface SpanSource {
   spans(): SpanRecord[];
@@ -142,6 +143,7 @@ export class LocalEngine implements MeshEngine {
       const now = (await this.operator.policies()).version;
       if (now !== to.policyVersion) {
         await this.operator.rollbackPolicy(to.policyVersion);
+        await settlePolicyCaches(this);
         changed.push(`pdp: policy version ${now.slice(0, 12)} rolled back to ${to.policyVersion.slice(0, 12)}`);
       }
     }

@@ -11,6 +11,7 @@ import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
 import type { Mutant } from '../scenario/mutation.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
+import { settlePolicyCaches } from '../engine/policy-caches.ts';
 
 export interface MeshMutant extends Mutant {
   /** Scenarios expected to notice, run first. */
@@ -57,6 +58,7 @@ export const MUTANTS: readonly MeshMutant[] = [
       const { previousVersion } = await engine.operator.pushPolicy({ 'zz-allow-all.cedar': ALLOW_ALL_POLICY }, { merge: true });
       return async () => {
         await engine.operator.rollbackPolicy(previousVersion);
+        await settlePolicyCaches(engine);
       };
     },
   },
@@ -111,6 +113,7 @@ export const MUTANTS: readonly MeshMutant[] = [
   settingMutant('tokens.binding-off', 'Certificate binding check turned off', 'payments', { tokenBinding: false }, ['tokens.replay-other-workload']),
   settingMutant('tokens.audience-off', 'Audience check turned off', 'payments', { audienceCheck: false }, ['tokens.wrong-audience']),
   settingMutant('leaks.bodies-logged', 'Request bodies logged verbatim', 'payments', { logBodies: true }, ['leaks.canaries']),
+  settingMutant('policy.decision-cache-hours', 'Policy decisions cached for hours', 'payments', { pdpCacheTtlMs: 3_600_000 }, ['policy.policy-tightened']),
   settingMutant('policy.pdp-fail-open', 'PDP failing open', 'payments', { pdpFailOpen: true }, ['policy.pdp-outage']),
   settingMutant('tokens.audience-widened', 'Token service issues access tokens for undeclared audiences', 'sts', { widenTokenAudiences: true }, ['tokens.undeclared-audience']),
   settingMutant('tokens.hs256-allowed', 'Algorithm allow-list widened to HS256', 'payments', { allowHmacTokens: true }, ['tokens.hmac-key-confusion']),

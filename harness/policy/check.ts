@@ -149,7 +149,8 @@ function requestFor(principal: string, action: string, type: string, keys: Set<s
     principal,
     action,
     resource: { type, id: 'policy-check', attributes },
-    context: { user: s.user, scope: s.scope, purpose: s.purpose, amount: s.txnAmount, currency: s.txnCurrency, txn: 'policy-check' },
+    context: { user: s.user, scope: s.scope, purpose: s.purpose, amount: s.txnAmount, currency: s.txnCurrency },
+    txn: 'policy-check',
   };
 }
 

@@ -31,7 +31,8 @@ async function inject(ctx: MeshContext) {
     principal: 'spiffe://meshgate.test/gateway',
     action: 'POST /entries',
     resource: { type: 'Entry', id: newReference('lateral'), attributes: { amount: 1200, currency: 'EUR', owner: 'alice' } },
-    context: { user: 'alice', scope: ['payments:write'], purpose: 'payment', amount: 1200, currency: 'EUR', txn: 'lateral' },
+    context: { user: 'alice', scope: ['payments:write'], purpose: 'payment', amount: 1200, currency: 'EUR' },
+    txn: 'lateral',
   });
   return { res, decisions };
 }

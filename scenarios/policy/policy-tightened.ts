@@ -5,6 +5,7 @@ import { defineScenario } from '../../harness/scenario/define.ts';
 import { samplePayment } from '../../harness/actors/payment.ts';
 import { newReference } from '../../harness/gate/token-rejection.ts';
 import { auditLogged } from '../../harness/gate/detections.ts';
+import { settlePolicyCaches } from '../../harness/engine/policy-caches.ts';
 
 /** Payments that must start past the bound for the check to mean something. */
 const MIN_AFTER_BOUND = 3;
@@ -22,7 +23,7 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
     timeoutMs: 30_000,
   },
   inject,
-  async expect(_ctx, { attempts, bound, push, audit }) {
+  async expect(_ctx, { attempts, bound, push, audit, before }) {
     // A decision cached before the push expires within the bound, so every payment that starts later is
     // judged by the new policy, however slow the machine is.
     const afterBound = attempts.filter((a) => a.startedAfterMs > bound);
@@ -33,24 +34,31 @@ export const scenario = defineScenario<MeshContext, Awaited<ReturnType<typeof in
         checkThat('the new policy denied a payment', { ok: attempts.some((a) => a.outcome === 'pdp_denied'), expected: 'a pdp_denied answer', observed: attempts.slice(-3) }),
       ],
       [audit],
-      [checkAtLeast('payments started after the cache bound', MIN_AFTER_BOUND, afterBound.length)],
+      [
+        checkThat('the same payment was booked before the push (its allow is in the cache)', { ok: before === 201, expected: 201, observed: before }),
+        checkAtLeast('payments started after the cache bound', MIN_AFTER_BOUND, afterBound.length),
+      ],
     );
   },
   async revert(ctx) {
     // Back to the version the run found, whether or not the push got through.
     const { policyVersion } = ctx.engine.baseline();
-    if ((await ctx.engine.operator.policies()).version !== policyVersion) await ctx.engine.operator.rollbackPolicy(policyVersion);
+    if ((await ctx.engine.operator.policies()).version === policyVersion) return;
+    await ctx.engine.operator.rollbackPolicy(policyVersion);
+    await settlePolicyCaches(ctx.engine);
   },
 });
 
 async function inject(ctx: MeshContext) {
+  const token = await ctx.user.login('alice');
+  // The same payment before the push: payments caches its allow, which the cache bound must expire.
+  const before = await ctx.user.pay(token, samplePayment(newReference('pol-tight'), { amount: 20 }));
   const pdpLog = ctx.mark('pdp');
   const push = await ctx.engine.operator.pushPolicy({ 'zz-payment-ceiling.cedar': TIGHTER }, { merge: true });
   const pushedAt = performance.now();
   // The bound the mesh was deployed with: a redeploy with a longer cache does not move the goalposts.
   const bound = ctx.engine.baseline().settings.payments?.pdpCacheTtlMs ?? DEFAULT_SETTINGS.pdpCacheTtlMs;
   const attempts: Array<{ startedAfterMs: number; status: number; outcome: string }> = [];
-  const token = await ctx.user.login('alice');
   // Bounded in time and count: payments until enough have started past the bound.
   while (attempts.filter((a) => a.startedAfterMs > bound).length < MIN_AFTER_BOUND && performance.now() - pushedAt < bound + 15_000 && attempts.length < 500) {
     const startedAfterMs = performance.now() - pushedAt;
@@ -61,5 +69,5 @@ async function inject(ctx: MeshContext) {
   const firstDenied = attempts.find((a) => a.outcome === 'pdp_denied');
   if (firstDenied) ctx.latency('policyPropagationUs', firstDenied.startedAfterMs * 1000);
   const audit = await auditLogged(pdpLog, { event: 'policy_updated' });
-  return { attempts, bound, push, audit };
+  return { attempts, bound, push, audit, before: before.status };
 }

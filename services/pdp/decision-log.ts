@@ -42,6 +42,8 @@ export interface DecisionLogRecord {
   action: string;
   resource: { type: string; id: string; attributes: Record<string, DecisionValue> };
   context: Record<string, DecisionValue>;
+  /** The transaction the decision belongs to, when the request named one. */
+  txn: string | null;
   decision: 'allow' | 'deny';
   policy_ids: string[];
   policy_version: string;
@@ -84,6 +86,7 @@ export function buildDecisionLogRecord(input: DecisionLogInput): DecisionLogReco
     action: request.action,
     resource: { type: request.resource?.type, id: maskScalar(request.resource?.id, '/resource/id', masked) as string, attributes: resourceAttributes },
     context,
+    txn: request.txn ?? null,
     decision: response.decision,
     policy_ids: [...response.policyIds],
     policy_version: response.policyVersion,

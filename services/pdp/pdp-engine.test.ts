@@ -46,7 +46,8 @@ function request(spec: Spec = {}): DecisionRequest {
     principal: spec.principal ?? GATEWAY,
     action,
     resource: { type: spec.type ?? (action === 'POST /payments' ? 'Payment' : 'Entry'), id: 'r-1', attributes: { amount, currency, owner: spec.owner ?? 'alice' } },
-    context: { user: spec.user ?? 'alice', scope: spec.scope ?? ['payments:write'], purpose: spec.purpose ?? 'payment', amount: spec.txnAmount ?? amount, currency: spec.txnCurrency ?? currency, txn: 'txn-1', ...spec.extraContext },
+    context: { user: spec.user ?? 'alice', scope: spec.scope ?? ['payments:write'], purpose: spec.purpose ?? 'payment', amount: spec.txnAmount ?? amount, currency: spec.txnCurrency ?? currency, ...spec.extraContext },
+    txn: 'txn-1',
   };
 }
 

@@ -59,6 +59,7 @@ export function compilePolicySet(files: Readonly<Record<string, string>>, schema
   const policies: PolicyInfo[] = [];
   const firstById = new Map<string, PolicyInfo>();
   const origins = new Map<string, ProblemOrigin>();
+  const resourceTypes = resourceTypesOf(schema);
 
   for (const name of Object.keys(files).sort()) {
     const text = files[name];
@@ -88,6 +89,11 @@ export function compilePolicySet(files: Readonly<Record<string, string>>, schema
       }
       if (!POLICY_ID.test(id)) {
         problems.push({ file, ...at, policyId: id, message: `@id "${id}" is not allowed: use letters, digits, ".", "_", ":" or "-"` });
+        continue;
+      }
+      const named = resourcesNamedById(json.json, resourceTypes);
+      if (named.length > 0) {
+        problems.push({ file, ...at, policyId: id, message: `policy names ${named.map((e) => `${e.type}::"${e.id}"`).join(', ')}: a policy may decide on a resource's attributes, not on its id (enforcers cache a decision for every resource of the same shape)` });
         continue;
       }
       const info: PolicyInfo = {
@@ -133,4 +139,22 @@ export function compilePolicySet(files: Readonly<Record<string, string>>, schema
 
 function sortProblems(problems: PolicyProblem[]): PolicyProblem[] {
   return problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
+}
+
+/** Every entity type some action applies to as its resource. */
+function resourceTypesOf(schema: CedarSchema): Set<string> {
+  const types = new Set<string>();
+  for (const ns of Object.values(schema.json)) for (const action of Object.values(ns.actions ?? {})) for (const t of action.appliesTo?.resourceTypes ?? []) types.add(t);
+  return types;
+}
+
+/** Entity literals of a resource type anywhere in a policy's JSON form (scope or condition). */
+function resourcesNamedById(node: unknown, resourceTypes: Set<string>, found: Array<{ type: string; id: string }> = []): Array<{ type: string; id: string }> {
+  if (Array.isArray(node)) for (const child of node) resourcesNamedById(child, resourceTypes, found);
+  else if (node !== null && typeof node === 'object') {
+    const { type, id } = node as { type?: unknown; id?: unknown };
+    if (typeof type === 'string' && typeof id === 'string' && resourceTypes.has(type)) found.push({ type, id });
+    for (const child of Object.values(node)) resourcesNamedById(child, resourceTypes, found);
+  }
+  return found;
 }

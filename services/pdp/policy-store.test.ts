@@ -19,7 +19,8 @@ const payment: DecisionRequest = {
   principal: spiffeIdFor('gateway'),
   action: 'POST /payments',
   resource: { type: 'Payment', id: 'p', attributes: { amount: 100, currency: 'EUR', owner: 'alice' } },
-  context: { user: 'alice', scope: ['payments:write'], purpose: 'payment', amount: 100, currency: 'EUR', txn: 't' },
+  context: { user: 'alice', scope: ['payments:write'], purpose: 'payment', amount: 100, currency: 'EUR' },
+  txn: 't',
 };
 
 // Two broken policies in one file, one valid-looking policy without an @id, and a duplicate id.
@@ -75,6 +76,22 @@ describe('PolicyStore', () => {
     expect(result.audit.problems).toEqual(result.problems);
     expect(store.version).toBe(before);
     expect(engine.decide(payment)).toMatchObject({ decision: 'allow', policyVersion: before });
+  });
+
+  it('refuses a policy that decides on what enforcers do not cache by: a resource id or the transaction id', () => {
+    const store = newStore();
+    const byId = '@id("block-one")\nforbid (principal, action, resource == Payment::"ref-1");\n@id("block-entry")\nforbid (principal, action, resource) when { resource == Entry::"e-9" };\n';
+    const byTxn = '@id("block-txn")\nforbid (principal, action == Action::"POST /payments", resource) when { context.txn == "t-1" };\n';
+    const result = store.update({ ...reference, 'by-id.cedar': byId, 'by-txn.cedar': byTxn });
+    expect(result.accepted).toBe(false);
+    const located = result.problems.map((p) => `${p.file}:${p.line} ${p.policyId ?? '-'} ${p.message}`);
+    expect(located).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^by-id\.cedar:1 block-one policy names Payment::"ref-1": a policy may decide on a resource's attributes, not on its id/),
+        expect.stringMatching(/^by-id\.cedar:3 block-entry policy names Entry::"e-9"/),
+        expect.stringMatching(/^by-txn\.cedar:2 block-txn .*txn/),
+      ]),
+    );
   });
 
   it('an accepted update takes effect; rollback restores the previous version', () => {

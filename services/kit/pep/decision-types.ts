@@ -23,6 +23,8 @@ export interface DecisionRequest {
   resource: DecisionResource;
   /** Verified transaction-token claims per the schema's Txn type; `user` as the user's id string. */
   context: Record<string, DecisionValue>;
+  /** The transaction id, for the decision log only: like the trace ids it never reaches Cedar, so it cannot change a decision. */
+  txn?: string;
   traceId?: string;
   spanId?: string;
 }
@@ -43,7 +45,7 @@ const MAX_DEPTH = 8;
 export function validateDecisionRequest(value: unknown): string[] {
   const problems: string[] = [];
   if (!isRecord(value)) return [`request must be an object (got ${describe(value)})`];
-  const known = new Set(['principal', 'action', 'resource', 'context', 'traceId', 'spanId']);
+  const known = new Set(['principal', 'action', 'resource', 'context', 'txn', 'traceId', 'spanId']);
   for (const key of Object.keys(value)) if (!known.has(key)) problems.push(`unknown field "${key}"`);
   if (typeof value['principal'] !== 'string' || !isSpiffeId(value['principal'])) problems.push(`principal must be a SPIFFE ID (got ${describe(value['principal'])})`);
   if (typeof value['action'] !== 'string' || value['action'] === '') problems.push(`action must be a non-empty string (got ${describe(value['action'])})`);
@@ -58,6 +60,7 @@ export function validateDecisionRequest(value: unknown): string[] {
   }
   if (!isRecord(value['context'])) problems.push(`context must be an object (got ${describe(value['context'])})`);
   else checkValue(value['context'], 'context', 0, problems);
+  if (value['txn'] !== undefined && (typeof value['txn'] !== 'string' || value['txn'] === '' || value['txn'].length > 200)) problems.push(`txn must be a non-empty string of at most 200 characters (got ${describe(value['txn'])})`);
   for (const key of ['traceId', 'spanId'] as const) {
     if (value[key] !== undefined && (typeof value[key] !== 'string' || !/^[0-9a-f]{1,32}$/.test(value[key]))) problems.push(`${key} must be lowercase hex (got ${describe(value[key])})`);
   }

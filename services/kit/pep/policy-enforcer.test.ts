@@ -14,12 +14,13 @@ import type { DecideFn } from './policy-enforcer.ts';
 
 const POLICY_DIR = fileURLToPath(new URL('../../pdp/policies/', import.meta.url));
 
-function payment(amount = 100, txn = 't-1'): DecisionRequest {
+function payment(amount = 100, txn = 't-1', reference = 'p'): DecisionRequest {
   return {
     principal: spiffeIdFor('gateway'),
     action: 'POST /payments',
-    resource: { type: 'Payment', id: 'p', attributes: { amount, currency: 'EUR', owner: 'alice' } },
-    context: { user: 'alice', scope: ['payments:write'], purpose: 'payment', amount, currency: 'EUR', txn },
+    resource: { type: 'Payment', id: reference, attributes: { amount, currency: 'EUR', owner: 'alice' } },
+    context: { user: 'alice', scope: ['payments:write'], purpose: 'payment', amount, currency: 'EUR' },
+    txn,
   };
 }
 
@@ -59,6 +60,27 @@ describe('PolicyEnforcer cache', () => {
     expect(second).toMatchObject({ allow: true, cached: true, decisionId: first.decisionId, policyVersion: first.policyVersion });
     expect(counter.calls).toBe(1);
     expect(pep.cacheStats()).toMatchObject({ hits: 1, size: 1 });
+  });
+
+  it('serves the next payment of the same shape from the cache: a new reference and transaction do not decide', async () => {
+    const { decide, counter } = await embedded();
+    const pep = new PolicyEnforcer({ decide });
+    await pep.enforce(payment(100, 't-1', 'ref-1'));
+    const next = await pep.enforce(payment(100, 't-2', 'ref-2'));
+    expect(next).toMatchObject({ allow: true, cached: true });
+    expect(counter.calls).toBe(1);
+  });
+
+  it('never caches a deny: every refusal is decided (and logged) by the PDP', async () => {
+    const { decide, counter } = await embedded();
+    const pep = new PolicyEnforcer({ decide });
+    const otherUser = payment(100);
+    otherUser.context['user'] = 'bob';
+    await pep.enforce(otherUser);
+    const again = await pep.enforce(otherUser);
+    expect(again).toMatchObject({ allow: false, reason: 'pdp_denied', cached: false });
+    expect(counter.calls).toBe(2);
+    expect(pep.cacheStats().size).toBe(0);
   });
 
   it('keys on everything that decides: a different amount or context is asked again', async () => {

@@ -1,6 +1,6 @@
 /**
  * The policy enforcement point every workload uses. Asks the PDP (remote or
- * embedded), caches decisions for at most the staleness bound, drops the
+ * embedded), caches allow decisions for at most the staleness bound, drops the
  * cache when the policy version changes, and fails closed: no answer in time
  * is pdp_unavailable, an unusable answer is pdp_error, both deny.
  */
@@ -109,8 +109,9 @@ export class PolicyEnforcer {
   async enforce(request: DecisionRequest): Promise<EnforcementResult> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    // traceId/spanId do not change the decision; everything else might.
-    const key = canonicalJson([request.principal, request.action, request.resource, request.context]);
+    // Cedar sees neither the transaction id nor the trace ids, and the policy compiler refuses
+    // policies that name a resource by id, so the key is what can change a decision.
+    const key = canonicalJson([request.principal, request.action, request.resource.type, request.resource.attributes, request.context]);
     const hit = this.#cache.get(key);
     if (hit && hit.response.policyVersion === this.#policyVersion) return this.#fromResponse(hit.response, true, seconds());
 
@@ -141,7 +142,8 @@ export class PolicyEnforcer {
       result.policyVersion = outcome.policyVersion;
       return result;
     }
-    this.#cache.set(key, { response: outcome });
+    // Only allows are cached: every refusal is decided, and logged, by the PDP itself.
+    if (outcome.decision === 'allow') this.#cache.set(key, { response: outcome });
     return this.#fromResponse(outcome, false, seconds());
   }
 

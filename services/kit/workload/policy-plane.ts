@@ -24,7 +24,7 @@ export function minorUnits(amount: number): number {
 
 export function txnContext(txn: TxnTokenClaims | undefined): DecisionRequest['context'] {
   if (!txn) return {};
-  return { user: txn.sub, scope: txn.scope.split(' ').filter(Boolean), purpose: txn.purp, amount: minorUnits(txn.azd.amount), currency: txn.azd.currency, txn: txn.txn };
+  return { user: txn.sub, scope: txn.scope.split(' ').filter(Boolean), purpose: txn.purp, amount: minorUnits(txn.azd.amount), currency: txn.azd.currency };
 }
 
 export interface PolicyPlaneDeps {
@@ -81,6 +81,7 @@ export async function createPolicyPlane({ settings, metrics, logger, clock, call
         resource,
         context: txnContext(ctx.facts.txn),
       };
+      if (ctx.facts.txn) request.txn = ctx.facts.txn.txn;
       const result = await withAuthzSpan({ action: request.action, principal: request.principal }, async (span) => {
         const r = await pep.enforce(request);
         const decision: AuthzDecisionRecord = { decision: r.allow ? 'allow' : 'deny', policyIds: r.policyIds, cached: r.cached };
