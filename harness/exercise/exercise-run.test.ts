@@ -8,18 +8,25 @@ import { meshgate, MESHGATE_BIN } from '../test-support/meshgate-cli.ts';
 import { requireTool } from '../test-support/require-tool.ts';
 import { pollUntil } from '../evidence/poll.ts';
 import { useTempDirs } from '../test-support/temp-dirs.ts';
+import { startPrometheus, type TestPrometheus } from '../test-support/prometheus-server.ts';
+import { SERVICE_NAMES } from '../../services/topology.ts';
 
 const tempDir = useTempDirs();
 let state: string;
+let prometheus: TestPrometheus | undefined;
 const played: string[] = [];
 
 beforeAll(async () => {
   state = tempDir('meshgate-exercise-state-');
   const up = await meshgate(['up', '--state', state, '--json']);
   expect(up.code, up.stderr).toBe(0);
-}, 60_000);
+  // The team's Prometheus, scraping the mesh with the config `up` wrote and evaluating meshgate's alert rules.
+  prometheus = await startPrometheus(state, tempDir);
+  await pollUntil(async () => (await prometheus!.query('up{job="meshgate"} == 1')).result.length, (n) => n === SERVICE_NAMES.length, 30_000);
+}, 90_000);
 
 afterAll(async () => {
+  prometheus?.stop();
   const down = await meshgate(['down', '--state', state]);
   expect(down.code, down.stderr).toBe(0);
 }, 60_000);
@@ -28,7 +35,7 @@ afterAll(async () => {
 async function play(script: string): Promise<{ aar: Aar; dir: string; stdout: string }> {
   const dir = tempDir('meshgate-exercise-aar-');
   writeFileSync(join(dir, 'script.yaml'), script);
-  const r = await meshgate(['exercise', 'run', 'stolen-workload-credential', '--attach', '--state', state, '--speed', '10', '--report-dir', dir, '--facilitator-script', join(dir, 'script.yaml')], 90_000);
+  const r = await meshgate(['exercise', 'run', 'stolen-workload-credential', '--attach', '--state', state, '--speed', '10', '--report-dir', dir, '--facilitator-script', join(dir, 'script.yaml'), '--prometheus', prometheus!.url], 90_000);
   expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
   played.push(dir);
   return { aar: JSON.parse(readFileSync(join(dir, 'aar.json'), 'utf8')) as Aar, dir, stdout: r.stdout };
@@ -62,6 +69,12 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     expect(leaked.detectedAt).not.toBeNull();
     expect(leaked.timeToDetectMs!).toBeLessThan(leaked.timeToContainMs!);
     expect(leaked.evidence.detected[0]).toMatch(/payments\.log:\d+/);
+    // Every kind of signal the exercise expects was seen, each with its own evidence.
+    const seen = (id: string) => leaked.evidence.detected.find((e) => e.startsWith(`${id}: `));
+    expect(seen('refused-at-payments')).toMatch(/payments\.log:\d+/);
+    expect(seen('token-failures-metric')).toMatch(/payments meshgate_token_verifications_total\{result="fail"\} rose from \d+ to \d+/);
+    expect(seen('refused-request-span')).toMatch(/span ".+" of payments \(trace [0-9a-f]{32}, span [0-9a-f]{16}/);
+    expect(seen('token-rejected-alert')).toMatch(/Prometheus alert MeshgateTokenRejected firing since .*service=payments/);
     expect(leaked.evidence.contained[0]).toMatch(/refused certificate [0-9A-F]+ at the handshake/);
     // Blast radius: what reached payments between the inject and the revocation, as payments itself logged it.
     expect(leaked.blastRadius.reached.payments).toBeGreaterThan(0);

@@ -24,7 +24,10 @@ export interface Detection {
   source?: string;
   match?: string;
   correlated?: boolean;
+  /** For a metric detection: the counter that must rise, e.g. meshgate_tls_handshake_failures_total{reason="cert_revoked"}. */
   metric?: string;
+  /** For an alert detection: the Prometheus alert rule that must start firing. */
+  alert?: string;
   pages?: boolean;
 }
 

@@ -24,6 +24,7 @@ import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { offsetMs, type Exercise, type Inject } from './exercise.ts';
 import { readFacilitatorScript, type ScriptAction } from './facilitator-script.ts';
 import { ExerciseState, type ExerciseEvent } from './state.ts';
+import { openDetectionWatch, type DetectionWatch } from './detection-watch.ts';
 import { buildAar, type Aar } from './aar.ts';
 import { renderAarHtml, renderAarMarkdown } from './aar-render.ts';
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   /** Unattended: the facilitator script. Without it the facilitator drives the run through `control`. */
   scriptFile?: string;
   log?: (line: string) => void;
+  /** The team's Prometheus, with meshgate's alert rules loaded: alert detections are read from it. */
+  prometheusUrl?: string;
   /** Hands a live run's controls to a console: actions it queues are played at once. */
   control?: (control: ExerciseControl) => void;
 }
@@ -84,6 +87,7 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
   });
 
   const attacks: ActiveAttack[] = [];
+  const watches = new Map<string, DetectionWatch[]>();
   const impersonators: Impersonator[] = [];
   const leaked = new Map<string, { serial: string; creds: Impersonator['credentials'] }>();
   let ended = false;
@@ -103,8 +107,14 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
 
   const fire = async (inject: Inject): Promise<void> => {
     const correlationId = correlationIdFor(runId, inject.id);
-    // Log cursors are marked before the inject acts, so its first effect is seen.
-    for (const d of inject.detections ?? []) state.cursor(inject.id, d.id, () => (d.kind === 'log' || d.kind === 'audit' ? engine.logCursor((d.source ?? 'payments') as ServiceName) : undefined));
+    // Watches are opened before the inject acts, so its first effect is seen and nothing earlier counts.
+    const opened: DetectionWatch[] = [];
+    for (const d of inject.detections ?? []) {
+      const watch = await openDetectionWatch(d, { engine, correlationId, firedAtMs: Date.now(), prometheusUrl: options.prometheusUrl });
+      if (watch.unobservable) state.evidence(inject.id, 'detected', `${d.id} not observable here: ${watch.unobservable}`);
+      opened.push(watch);
+    }
+    watches.set(inject.id, opened);
     state.fired(inject.id, correlationId);
     journal.enter({ kind: 'scenario', id: `exercise:${exercise.id}:${inject.id}` });
     if (journal.state !== 'injected') journal.move('injected');
@@ -219,13 +229,13 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
       }
       if (Date.now() - lastPoll >= POLL_MS) {
         lastPoll = Date.now();
-        await pollEvidence(engine, exercise, state, leaked);
+        await pollEvidence(engine, exercise, state, leaked, watches);
       }
       if (options.scriptFile && pending.length === 0 && scriptQueue.length === 0 && !state.paused) ended = true;
       await new Promise((r) => setTimeout(r, TICK_MS));
     }
     // A last look, so a containment made by the last scripted action counts.
-    await pollEvidence(engine, exercise, state, leaked);
+    await pollEvidence(engine, exercise, state, leaked, watches);
   } finally {
     state.endedAt();
     for (const a of attacks) await a.stop();
@@ -296,19 +306,14 @@ async function startAttack(engine: MeshEngine, inject: Inject, correlationId: st
 }
 
 /** Checks every fired inject's detections and containment condition. */
-async function pollEvidence(engine: MeshEngine, exercise: Exercise, state: ExerciseState, leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>): Promise<void> {
+async function pollEvidence(engine: MeshEngine, exercise: Exercise, state: ExerciseState, leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>, watches: Map<string, DetectionWatch[]>): Promise<void> {
   for (const inject of exercise.injects) {
     const m = state.measure(inject.id);
     if (!m.firedAt) continue;
-    for (const d of inject.detections ?? []) {
-      if (m.detections[d.id]) continue;
-      const cursor = state.cursor(inject.id, d.id, () => (d.kind === 'log' || d.kind === 'audit' ? engine.logCursor((d.source ?? 'payments') as ServiceName) : undefined));
-      if (!cursor) continue;
-      const hit = cursor.lines().find((l) => {
-        const text = JSON.stringify(l.entry);
-        return (!d.correlated || text.includes(m.correlationId!)) && (d.match === undefined || text.toLowerCase().includes(d.match.toLowerCase()));
-      });
-      if (hit) state.detected(inject.id, d.id, d.pages === true, `${hit.file}:${hit.line}`);
+    for (const watch of watches.get(inject.id) ?? []) {
+      if (m.detections[watch.detection.id] || watch.unobservable) continue;
+      const where = await watch.check();
+      if (where) state.detected(inject.id, watch.detection.id, watch.pages, where);
     }
     if (!m.containedAt && inject.containment) {
       const proof = await containmentProof(engine, inject, leaked, state);

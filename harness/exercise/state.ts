@@ -4,7 +4,6 @@
  * exercise without reaching into the runner.
  */
 import { EventEmitter } from 'node:events';
-import type { LogCursor } from '../evidence/log-cursor.ts';
 import type { Exercise } from './exercise.ts';
 
 export type EventType = 'started' | 'fired' | 'detected' | 'alerted' | 'acknowledged' | 'contained' | 'paused' | 'resumed' | 'hint' | 'decision' | 'action' | 'rating' | 'revert' | 'ended';
@@ -45,7 +44,6 @@ export class ExerciseState extends EventEmitter {
   #pausedSince: number | undefined;
   #pausedTotal = 0;
   readonly #measures = new Map<string, InjectMeasure>();
-  readonly #cursors = new Map<string, LogCursor | undefined>();
 
   constructor(exercise: Exercise, speed: number, runId: string) {
     super();
@@ -88,12 +86,6 @@ export class ExerciseState extends EventEmitter {
 
   measures(): InjectMeasure[] {
     return [...this.#measures.values()];
-  }
-
-  cursor(inject: string, detection: string, open: () => LogCursor | undefined): LogCursor | undefined {
-    const key = `${inject}/${detection}`;
-    if (!this.#cursors.has(key)) this.#cursors.set(key, open());
-    return this.#cursors.get(key);
   }
 
   #emit(type: EventType, fields: Omit<ExerciseEvent, 'type' | 'at' | 'exerciseMs'> = {}): void {
@@ -139,13 +131,13 @@ export class ExerciseState extends EventEmitter {
 
   detected(id: string, detection: string, pages: boolean, where: string): void {
     const m = this.measure(id);
+    if (m.detections[detection] !== undefined) return;
     const now = Date.now();
+    // Every expected signal is recorded when it first appears; the inject counts as detected at the first.
     m.detections[detection] = now;
-    if (m.detectedAt === undefined) {
-      m.detectedAt = now;
-      m.evidence.detected.push(`${detection}: ${where}`);
-      this.#emit('detected', { inject: id, detail: `${detection} at ${where}` });
-    }
+    m.detectedAt ??= now;
+    m.evidence.detected.push(`${detection}: ${where}`);
+    this.#emit('detected', { inject: id, detail: `${detection} at ${where}` });
     if (pages && m.alertedAt === undefined) {
       m.alertedAt = now;
       m.evidence.alerted.push(`${detection}: ${where}`);

@@ -18,12 +18,13 @@ export const exerciseRunFlags = {
   speed: { type: 'string', default: '1' },
   'report-dir': { type: 'string', default: 'exercise-reports' },
   'facilitator-script': { type: 'string' },
+  prometheus: { type: 'string' },
 } as const;
 
 export const exerciseHelp: CommandHelp = {
   name: 'exercise',
   summary: 'tabletop exercises: play an incident on a live mesh and get a measured after-action report',
-  usage: ['exercise list [--json]', 'exercise validate FILE...', 'exercise run ID|FILE --attach [--state DIR] [--speed N] [--report-dir DIR] [--facilitator-script FILE]', 'exercise report DIR... [--out FILE]'],
+  usage: ['exercise list [--json]', 'exercise validate FILE...', 'exercise run ID|FILE --attach [--state DIR] [--speed N] [--report-dir DIR] [--facilitator-script FILE] [--prometheus URL]', 'exercise report DIR... [--out FILE]'],
   description:
     'list shows the exercises shipped in exercises/; validate checks exercise files against exercises/exercise.schema.json and reports every problem with its file and path; run plays an exercise on the mesh `meshgate up` started, driven by a facilitator script, measures per inject the time to detect, alert, acknowledge and contain and the blast radius, reverts everything it did and writes aar.json, aar.md, aar.html and events.jsonl; report merges the aar.json of repeated runs of one exercise into per-inject distributions.',
   flags: [
@@ -32,6 +33,7 @@ export const exerciseHelp: CommandHelp = {
     { flag: '--state DIR', text: 'run: the state folder `meshgate up` used (default: .meshgate in the current directory)' },
     { flag: '--speed N', text: 'run: compress the exercise clock N times (schedule and script); lifetimes, CRL bounds and scrapes stay real (default: 1)' },
     { flag: '--report-dir DIR', text: 'run: where aar.json is written (default: exercise-reports)' },
+    { flag: '--prometheus URL', text: 'run: the team\'s Prometheus (loading dashboards/alerts.yml, scraping the mesh with the prometheus.yml `meshgate up` wrote); alert detections are read from its /api/v1/alerts. Without it an alert detection is reported as not observable' },
     { flag: '--out FILE', text: 'report: write the merged JSON here instead of standard output' },
     { flag: '--facilitator-script FILE', text: 'run: a YAML list of timed facilitator actions ({ at, do, ... }) played unattended; without it, on a terminal, the facilitator console runs the exercise (keys n p h a d q)' },
   ],
@@ -79,6 +81,8 @@ export async function exerciseCommand(argv: string[], io: CommandIo): Promise<nu
     if (!values.attach) throw new UsageError('meshgate exercise run: --attach is required (start a mesh with `meshgate up` first)');
     const interactive = !values['facilitator-script'];
     if (interactive && (process.env.CI === 'true' || !process.stdin.isTTY || !process.stdout.isTTY)) throw new UsageError('meshgate exercise run: without a terminal (or under CI) it runs unattended: give --facilitator-script FILE');
+    const prometheusUrl = values.prometheus;
+    if (prometheusUrl !== undefined && !/^https?:\/\/[^/]+/.test(prometheusUrl)) throw new UsageError(`meshgate exercise run: --prometheus must be an http(s) URL such as http://127.0.0.1:9090 (got "${prometheusUrl}")`);
     const { exercise } = resolveExercise(positionals[0]!);
     const { runExercise } = await import('../../exercise/runner.ts');
     const { attachConsole } = await import('../../exercise/console.ts');
@@ -88,6 +92,7 @@ export async function exerciseCommand(argv: string[], io: CommandIo): Promise<nu
       stateDir: values.state!,
       speed,
       reportDir: values['report-dir']!,
+      ...(prometheusUrl ? { prometheusUrl } : {}),
       ...(interactive ? { control: (c) => (stop = attachConsole(c, process.stdin, (t) => io.stdout(t))) } : { scriptFile: values['facilitator-script']!, log: (line: string) => io.stdout(`${line}\n`) }),
     }).finally(() => stop?.());
     io.stdout(`after-action report: ${aar.path}\n`);
