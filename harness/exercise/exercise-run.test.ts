@@ -138,7 +138,7 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     expect(merged.ratings['revoke-credential']).toMatchObject({ M: 1 });
   });
 
-  test('the facilitator console, driven in tmux as a person would: pause, a decision, an acknowledgement, the next inject, end', async () => {
+  test('the facilitator console, driven in tmux as a person would: choose and fire an inject, pause, decisions, an acknowledgement, a rating override, end', async () => {
     const tmux = requireTool('tmux', 'tmux');
     const dir = tempDir('meshgate-exercise-console-');
     const session = `meshgate-exercise-${process.pid}`;
@@ -153,19 +153,41 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     t('new-session', '-d', '-s', session, '-x', '130', '-y', '40', '-e', 'CI=', `env -u CI ${command}; echo "exit $?"; sleep 60`);
     try {
       await waitScreen(/leaked-gateway-cert\s+\+10s\s+ACTIVE/, 'the leaked certificate inject active');
+      // The status update (row 3) is due at +60 s (6 s wall-clock): selected and fired now.
+      t('send-keys', '-t', session, '3');
+      t('send-keys', '-t', session, 'n');
+      await waitScreen(/status-update\s+\+60s\s+fired/, 'the selected inject fired at once');
+      t('send-keys', '-t', session, '2');
+      await waitScreen(/^>2 leaked-gateway-cert/m, 'the leaked certificate selected again');
       t('send-keys', '-t', session, 'p');
       await waitScreen(/PAUSED/, 'the pause');
       t('send-keys', '-t', session, 'p');
       await pollUntil(screen, (s) => !/PAUSED/.test(s), 10_000, 200);
       t('send-keys', '-t', session, 'd');
-      await waitScreen(/decision \(who: what/, 'the decision prompt');
+      await waitScreen(/decision about leaked-gateway-cert \(who: what/, 'the decision prompt');
       t('send-keys', '-t', session, '-l', 'alice: revoke the gateway certificate');
       t('send-keys', '-t', session, 'Enter');
       await waitScreen(/decision leaked-gateway-cert by alice: revoke the gateway certificate/, 'the decision recorded');
       t('send-keys', '-t', session, 'a');
       await waitScreen(/acknowledged leaked-gateway-cert by team/, 'the acknowledgement');
-      t('send-keys', '-t', session, 'n');
-      await waitScreen(/status-update\s+\+60s\s+fired/, 'the next inject fired at once');
+      // Choosing an inject: the briefing (row 1) is what the next decision is about.
+      t('send-keys', '-t', session, '1');
+      await waitScreen(/^>1 briefing/m, 'the briefing selected');
+      t('send-keys', '-t', session, 'd');
+      await waitScreen(/decision about briefing/, 'the decision prompt about the selected inject');
+      t('send-keys', '-t', session, '-l', 'bob: repeat the briefing');
+      t('send-keys', '-t', session, 'Enter');
+      await waitScreen(/decision briefing by bob: repeat the briefing/, 'the decision about the briefing');
+      // Overriding a rating: a wrong entry is named and asked again, a right one recorded.
+      t('send-keys', '-t', session, 'r');
+      await waitScreen(/rating \(1=detect-stolen-credential, 2=revoke-credential/, 'the rating prompt');
+      t('send-keys', '-t', session, '-l', '2=X');
+      t('send-keys', '-t', session, 'Enter');
+      await waitScreen(/! "2=X" is not objective=rating/, 'the bad rating named');
+      t('send-keys', '-t', session, '-l', '2=S');
+      t('send-keys', '-t', session, 'Enter');
+      await waitScreen(/revoke-credential\s+rated S by the facilitator/, 'the rating override');
+
       t('send-keys', '-t', session, 'q');
       await waitScreen(/exit 0/, 'the run ended with exit 0');
     } finally {
@@ -178,9 +200,12 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     const aar = JSON.parse(readFileSync(join(dir, 'aar.json'), 'utf8')) as Aar;
     const types = aar.timeline.map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['paused', 'resumed', 'decision', 'acknowledged', 'revert']));
-    expect(aar.overview.participants).toEqual(expect.arrayContaining(['alice', 'team']));
-    // The status update fired well before its +60 s (6 s wall-clock) because the facilitator triggered it.
-    expect(inject(aar, 'status-update').firedAt).not.toBeNull();
+    expect(aar.overview.participants).toEqual(expect.arrayContaining(['alice', 'bob', 'team']));
+    expect(aar.timeline.find((e) => e.type === 'decision' && e.by === 'bob')).toMatchObject({ inject: 'briefing' });
+    expect(aar.objectives.find((o) => o.id === 'revoke-credential')).toMatchObject({ rating: 'S', overridden: true });
+    // The status update fired well before its +60 s (6 s wall-clock after the start) because the facilitator fired it.
+    const leakedAt = Date.parse(inject(aar, 'leaked-gateway-cert').firedAt!);
+    expect(Date.parse(inject(aar, 'status-update').firedAt!) - leakedAt).toBeLessThan(4_000);
     // Nobody revoked the certificate: acknowledged, not contained.
     expect(inject(aar, 'leaked-gateway-cert').containedAt).toBeNull();
     const status = await meshgate(['status', '--state', state, '--json']);

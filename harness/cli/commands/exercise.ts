@@ -35,7 +35,7 @@ export const exerciseHelp: CommandHelp = {
     { flag: '--report-dir DIR', text: 'run: where aar.json is written (default: exercise-reports)' },
     { flag: '--prometheus URL', text: 'run: the team\'s Prometheus (loading dashboards/alerts.yml, scraping the mesh with the prometheus.yml `meshgate up` wrote); alert detections are read from its /api/v1/alerts. Without it an alert detection is reported as not observable' },
     { flag: '--out FILE', text: 'report: write the merged JSON here instead of standard output' },
-    { flag: '--facilitator-script FILE', text: 'run: a YAML list of timed facilitator actions ({ at, do, ... }) played unattended; without it, on a terminal, the facilitator console runs the exercise (keys n p h a d q)' },
+    { flag: '--facilitator-script FILE', text: 'run: a YAML list of timed facilitator actions ({ at, do, ... }) played unattended; without it, on a terminal, the facilitator console runs the exercise (keys 1-9 n p h a d r q)' },
   ],
   args: [{ flag: 'ID|FILE', text: 'an exercise id from `meshgate exercise list` or the path of an exercise file' }],
   examples: ['meshgate exercise validate exercises/*.yaml', 'meshgate exercise run stolen-workload-credential --attach --speed 10 --facilitator-script script.yaml'],
