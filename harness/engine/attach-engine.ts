@@ -36,6 +36,10 @@ export async function attachEngine(stateDir: string, log: (line: string) => void
     const what = abandoned.subjects.map((s) => `${s.kind} ${s.id}`).join(', ') || 'nothing recorded';
     log(`an earlier run (${abandoned.runId}, pid ${abandoned.pid}) ended while ${abandoned.state} (${what}): reverting to its baseline`);
     for (const change of await engine.converge(abandoned.baseline)) log(`  reverted: ${change}`);
+    for (const serial of abandoned.minted ?? []) {
+      await engine.operator.revokeCert(serial);
+      log(`  reverted: attacker certificate ${serial} revoked`);
+    }
     journal.clear();
     await engine.close();
     engine = await adopt(stateDir);

@@ -24,6 +24,8 @@ export interface JournalRecord {
   state: LifecycleState;
   /** What is injected (a mutant and, inside it, a scenario). */
   subjects: JournalSubject[];
+  /** Serials of attacker certificates the run minted (a leaked identity): revoked if the run dies before it does. */
+  minted?: string[];
   updatedAt: string;
 }
 
@@ -68,6 +70,13 @@ export class LifecycleJournal {
   leave(subject: JournalSubject): void {
     const record = this.#active();
     record.subjects = record.subjects.filter((s) => !(s.kind === subject.kind && s.id === subject.id));
+    this.#write();
+  }
+
+  /** Records an attacker certificate before it is used, so a run that dies cannot leave it valid. */
+  minted(serial: string): void {
+    const record = this.#active();
+    record.minted = [...(record.minted ?? []), serial];
     this.#write();
   }
 

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Aar } from './aar.ts';
 import type { ExerciseEvent } from './state.ts';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { meshgate, MESHGATE_BIN } from '../test-support/meshgate-cli.ts';
 import { requireTool } from '../test-support/require-tool.ts';
 import { pollUntil } from '../evidence/poll.ts';
@@ -123,6 +123,47 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     const status = await meshgate(['status', '--state', state, '--json']);
     expect(status.code, status.stdout).toBe(0);
   }, 120_000);
+
+  test('Ctrl-C mid-exercise reverts the allow-all policy and exits 130; a killed run is reverted by the next attach from its journal', async () => {
+    type Status = { ok: boolean; policy: { version: string; baseline: string; same: boolean } };
+    const status = async (): Promise<Status> => JSON.parse((await meshgate(['status', '--state', state, '--json'])).stdout) as Status;
+    /** Starts allow-all-policy (no rollback scripted) and resolves once the policy push has fired. */
+    const start = async (until: RegExp) => {
+      const dir = tempDir('meshgate-exercise-signal-');
+      writeFileSync(join(dir, 'script.yaml'), '- { at: +5m, do: end }\n');
+      const child = spawn(process.execPath, [MESHGATE_BIN, 'exercise', 'run', 'allow-all-policy', '--attach', '--state', state, '--speed', '10', '--report-dir', dir, '--facilitator-script', join(dir, 'script.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      await pollUntil(() => out, (o) => until.test(o), 30_000, 100);
+      await pollUntil(status, (s) => !s.policy.same, 10_000, 200);
+      return { child, exited, output: () => out };
+    };
+
+    const interrupted = await start(/fired push-allow-all/);
+    interrupted.child.kill('SIGINT');
+    const { code } = await interrupted.exited;
+    expect(code, interrupted.output()).toBe(130);
+    expect(interrupted.output()).toMatch(/revert: .*pdp: policy version \S+ rolled back to/);
+    expect(await status()).toMatchObject({ ok: true, policy: { same: true } });
+
+    // SIGKILL leaves no chance to revert: the journal in the state folder remembers what is injected.
+    // It dies after the lateral-call attacker got its certificate, so that certificate is revoked too.
+    const killed = await start(/fired lateral-calls/);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    expect((await status()).policy.same).toBe(false);
+    const journal = JSON.parse(readFileSync(join(state, 'lifecycle.json'), 'utf8')) as { state: string; minted?: string[] };
+    expect(journal.state).toBe('injected');
+    const serial = journal.minted?.[0];
+    expect(serial, JSON.stringify(journal)).toMatch(/^[0-9A-Fa-f]+$/);
+    const next = await meshgate(['run', '--attach', '--state', state, 'tokens.missing', '--format', 'json', '--report-dir', tempDir('meshgate-exercise-after-kill-')], 120_000);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stdout + next.stderr).toMatch(/reverted: pdp: policy version \S+ rolled back to/);
+    expect(next.stdout + next.stderr).toContain(`reverted: attacker certificate ${serial} revoked`);
+    expect(await status()).toMatchObject({ ok: true, policy: { same: true } });
+  }, 180_000);
 
   test('meshgate exercise report merges the runs into per-inject distributions', async () => {
     expect(played.length).toBe(3);

@@ -121,7 +121,7 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
     const action = inject.action;
     if ('message' in action) return;
     if ('attack' in action) {
-      const attack = await startAttack(engine, inject, correlationId, state, impersonators, leaked);
+      const attack = await startAttack(engine, inject, correlationId, state, impersonators, leaked, (serial) => journal.minted(serial));
       attacks.push(attack);
       return;
     }
@@ -255,13 +255,14 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
 }
 
 /** Starts an attack inject's bounded background traffic; it sends nothing while the exercise is paused. */
-async function startAttack(engine: MeshEngine, inject: Inject, correlationId: string, state: ExerciseState, impersonators: Impersonator[], leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>): Promise<ActiveAttack> {
+async function startAttack(engine: MeshEngine, inject: Inject, correlationId: string, state: ExerciseState, impersonators: Impersonator[], leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>, minted: (serial: string) => void): Promise<ActiveAttack> {
   const action = inject.action as { attack: string; params?: Record<string, unknown>; ratePerSecond?: number };
   const params = action.params ?? {};
   if (action.attack === 'card-payments') return startCardPayments(engine, inject, correlationId, state, Math.min(action.ratePerSecond ?? 2, 20));
   const identity = String(params.identity ?? params.from ?? 'gateway');
   const target = String(params.target ?? 'payments') as ServiceName;
   const actor = await Impersonator.mint(engine, identity);
+  minted(actor.serial);
   actor.correlation = { correlationId, scenarioId: `exercise.${inject.id}` };
   impersonators.push(actor);
   leaked.set(inject.id, { serial: actor.serial, creds: actor.credentials });

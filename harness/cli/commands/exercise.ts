@@ -96,7 +96,8 @@ export async function exerciseCommand(argv: string[], io: CommandIo): Promise<nu
       ...(interactive ? { control: (c) => (stop = attachConsole(c, process.stdin, (t) => io.stdout(t))) } : { scriptFile: values['facilitator-script']!, log: (line: string) => io.stdout(`${line}\n`) }),
     }).finally(() => stop?.());
     io.stdout(`after-action report: ${aar.path}\n`);
-    return 0;
+    // Interrupted runs were reverted like any other, and say so by their exit code.
+    return aar.overview.interrupted ? 130 : 0;
   }
   if (sub === 'report') {
     const { values, positionals } = parseFlags('exercise report', rest, exerciseReportFlags, true);
