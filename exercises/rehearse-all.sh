@@ -12,7 +12,7 @@ for file in exercises/*.yaml; do
   node harness/bin/meshgate.js exercise run "$id" --attach --state "$state" --speed 10 --report-dir "$reports/$id" \
     --facilitator-script "exercises/scripts/$id.yaml" >"$reports/$id.log"
   printf '%s: %.1f s wall-clock\n' "$id" "$(echo "$(date +%s.%N) - $start" | bc)"
-  jq -r '.injects[] | select(.containment != null) | "  \(.id): detect \(.timeToDetectMs) ms, alert \(.timeToAlertMs) ms, acknowledge \(.timeToAcknowledgeMs) ms, contain \(.timeToContainMs) ms, reached \([.blastRadius.reached[]] | add // 0)"' "$reports/$id/aar.json"
+  jq -r '.injects[] | select(.containment != null) | "  \(.id): detect \(.timeToDetectMs) ms, alert \(.timeToAlertMs) ms, acknowledge \(.timeToAcknowledgeMs) ms, contain \(.timeToContainMs) ms, reached \([.blastRadius.reached[]] | add // 0), succeeded \(.blastRadius.succeeded)"' "$reports/$id/aar.json"
   jq -r '.objectives[] | "  objective \(.id): \(.rating)"' "$reports/$id/aar.json"
 done
 node harness/bin/meshgate.js status --state "$state" >/dev/null && echo "mesh as it was found: meshgate status exit 0"

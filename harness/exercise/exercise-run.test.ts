@@ -149,8 +149,8 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     expect(await status()).toMatchObject({ ok: true, policy: { same: true } });
 
     // SIGKILL leaves no chance to revert: the journal in the state folder remembers what is injected.
-    // It dies after the lateral-call attacker got its certificate, so that certificate is revoked too.
-    const killed = await start(/fired lateral-calls/);
+    // It dies after the amount-tampering attacker got its certificate, so that certificate is revoked too.
+    const killed = await start(/fired amount-tampering/);
     killed.child.kill('SIGKILL');
     await killed.exited;
     expect((await status()).policy.same).toBe(false);

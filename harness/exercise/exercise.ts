@@ -10,7 +10,7 @@ export interface Team {
   roles: string[];
 }
 
-export type AttackKind = 'leaked-credential' | 'forged-token' | 'lateral-call' | 'card-payments';
+export type AttackKind = 'leaked-credential' | 'forged-token' | 'amount-tampering' | 'lateral-call' | 'card-payments';
 export type MeshActionKind = 'push-policy' | 'redeploy' | 'revoke-cert' | 'revoke-signing-key';
 
 export type InjectAction =

@@ -14,8 +14,10 @@ import type { MeshEngine } from '../engine/mesh-engine.ts';
 import { Impersonator } from '../actors/impersonator.ts';
 import { EndUser } from '../actors/end-user.ts';
 import { samplePayment } from '../actors/payment.ts';
+import { newReference } from '../gate/reference.ts';
 import { ALLOW_ALL_POLICY } from '../gate/mutants.ts';
-import { decodeToken } from '../attacks/token-forge.ts';
+import { StolenSigningKey } from '../attacks/stolen-signing-key.ts';
+import { statePaths } from '../../services/kit/state-layout.ts';
 import { newRunId, correlationIdFor } from '../scenario/correlation.ts';
 import { MeshClient } from '../../services/kit/mtls/client.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
@@ -267,24 +269,15 @@ async function startAttack(engine: MeshEngine, inject: Inject, correlationId: st
   impersonators.push(actor);
   leaked.set(inject.id, { serial: actor.serial, creds: actor.credentials });
   state.evidence(inject.id, 'fired', `${action.attack} as ${actor.spiffeId} (certificate ${actor.serial}) against ${target}, correlation id ${correlationId}`);
-  const headers: Record<string, string> = { connection: 'close' };
-  if (action.attack === 'forged-token') {
-    // Tokens signed with the key the attacker holds: the current signing key K, until it is revoked.
-    const token = await actor.accessToken(target);
-    const kid = String(decodeToken(token).header.kid);
-    state.evidence(inject.id, 'fired', `kid ${kid}`);
-    headers.authorization = `Bearer ${token}`;
-  }
   const intervalMs = 1000 / Math.min(action.ratePerSecond ?? 5, 20);
-  // The route the stolen identity may call: the mesh logs each call, correlation id included.
-  const attackRequest = target === 'payments' ? { method: 'POST', path: '/payments', body: { amount: 100, currency: 'EUR', reference: `exercise-${correlationId}` } } : target === 'ledger' ? { method: 'GET', path: '/entries/exercise', body: undefined } : { method: 'GET', path: '/healthz', body: undefined };
+  const nextRequest = await attackRequests(engine, inject, action.attack, actor, target, correlationId, state);
   let running = true;
   let inFlight: Promise<unknown> = Promise.resolve();
   const loop = (async () => {
     while (running) {
       if (!state.trafficHeld && !state.isContained(inject.id)) {
         // Each request on a fresh connection, as a thief's script would: a revoked certificate is then refused at the handshake.
-        const sent = actor.call(target, attackRequest.method, attackRequest.path, { headers, body: attackRequest.body }).then(
+        const sent = nextRequest().then((r) => actor.call(target, r.method, r.path, { headers: r.headers, body: r.body })).then(
           (res) => state.attackResult(inject.id, target, res.status < 400, true),
           () => state.attackResult(inject.id, target, false, false),
         );
@@ -304,6 +297,45 @@ async function startAttack(engine: MeshEngine, inject: Inject, correlationId: st
       await inFlight;
     },
   };
+}
+
+interface AttackRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** What each request of an attack carries; the token attacks mint fresh single-use tokens per request. */
+async function attackRequests(engine: MeshEngine, inject: Inject, attack: string, actor: Impersonator, target: ServiceName, correlationId: string, state: ExerciseState): Promise<() => Promise<AttackRequest>> {
+  const headers = { connection: 'close' };
+  const reference = () => newReference(`ex-${inject.id.slice(0, 40)}`);
+  if (attack === 'forged-token') {
+    // The thief copies the token service's key backup once and signs its own tokens: none was issued by the token service.
+    const stolen = await StolenSigningKey.steal(statePaths(engine.stateDir).signingKeyBackup);
+    state.evidence(inject.id, 'fired', `kid ${stolen.kid}`);
+    return async () => ({
+      method: 'POST',
+      path: '/payments',
+      headers: { ...headers, authorization: `Bearer ${await stolen.accessToken(actor.spiffeId, spiffeIdFor(target), actor.credentials.certPem)}`, 'txn-token': await stolen.transactionToken('alice', 25) },
+      body: samplePayment(reference(), { amount: 25 }),
+    });
+  }
+  if (attack === 'amount-tampering') {
+    // A compromised gateway asks for the user's approval of 12 EUR and books 900: only the policy stands in the way.
+    const user = new EndUser(engine);
+    const userToken = await user.login('alice');
+    user.close();
+    return async () => ({
+      method: 'POST',
+      path: '/payments',
+      headers: { ...headers, authorization: `Bearer ${await actor.accessToken(target)}`, 'txn-token': await actor.transactionToken(userToken, 12) },
+      body: samplePayment(reference(), { amount: 900 }),
+    });
+  }
+  // The route the stolen identity may call: the mesh logs each call, correlation id included.
+  const plain: AttackRequest = target === 'payments' ? { method: 'POST', path: '/payments', headers, body: samplePayment(reference(), { amount: 100 }) } : target === 'ledger' ? { method: 'GET', path: '/entries/exercise', headers } : { method: 'GET', path: '/healthz', headers };
+  return async () => plain;
 }
 
 /** Checks every fired inject's detections and containment condition. */
@@ -376,14 +408,12 @@ async function startCardPayments(engine: MeshEngine, inject: Inject, correlation
   const token = await user.login('alice');
   state.evidence(inject.id, 'fired', `alice pays through the gateway, correlation id ${correlationId}`);
   let running = true;
-  let n = 0;
   let inFlight: Promise<unknown> = Promise.resolve();
   const loop = (async () => {
     while (running) {
       if (!state.trafficHeld && !state.isContained(inject.id)) {
-        n += 1;
         // Exposure: a payment payments accepted while its log may carry the card number.
-        const sent = user.pay(token, samplePayment(`exercise-${correlationId}-${n}`)).then(
+        const sent = user.pay(token, samplePayment(newReference(`ex-${inject.id.slice(0, 40)}`))).then(
           (res) => state.attackResult(inject.id, 'payments', res.status < 400, true),
           () => state.attackResult(inject.id, 'payments', false, false),
         );

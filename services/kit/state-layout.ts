@@ -19,6 +19,8 @@ export function statePaths(stateDir: string) {
     joinTokens: join(root, 'ca', 'join-tokens.json'),
     operator: join(root, 'operator'),
     users: join(root, 'sts', 'users.json'),
+    /** Where the signing-key backup misconfiguration leaves the token service's private keys. */
+    signingKeyBackup: join(root, 'sts', 'signing-keys.backup.json'),
     spans: join(root, 'spans.jsonl'),
     ledgerDb: join(root, 'ledger', 'ledger.db'),
     cardKey: join(root, 'payments', 'card-key'),

@@ -21,7 +21,7 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
   const handlers = (workload: Workload): Record<string, MtlsRouteHandler> => ({
     'POST /payments': async (ctx) => {
       const { value: parsed, raw } = await readJsonWithRaw(ctx.req, PAYMENT_BODY_LIMIT);
-      logRequestBody(workload.logger, { route: ctx.route.action, body: parsed, raw, request_id: ctx.requestId });
+      logRequestBody(workload.logger, { route: ctx.route.action, body: parsed, raw, request_id: ctx.requestId, correlation_id: ctx.correlationId });
       const checked = validatePaymentRequest(parsed);
       if (!checked.ok) {
         // Nothing happened: the transaction token stays usable for a corrected request (its slot was held, so no replay raced it).

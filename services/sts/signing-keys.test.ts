@@ -119,4 +119,31 @@ describe('SigningKeys', () => {
     await expect(SigningKeys.create({ alg: 'HS256' as never })).rejects.toThrow(TypeError);
     await expect(SigningKeys.create({ maxTokenLifetimeSeconds: 0 })).rejects.toThrow(TypeError);
   });
+  it('keeps private keys unexportable unless made extractable for the unsafe backup', async () => {
+    const { keys } = await setup();
+    await expect(keys.backup()).rejects.toThrow(/not extractable/);
+  });
+
+  it('the thief of a backup signs tokens that verify like the token service\'s own, until the key is revoked', async () => {
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
+    const keys = await SigningKeys.create({ clock, maxTokenLifetimeSeconds: 120, extractable: true });
+    const changes: number[] = [];
+    keys.onChange(() => changes.push(keys.generation));
+    const backup = await keys.backup();
+    expect(backup.keys.map((k) => k.state).sort()).toEqual(['current', 'next']);
+    expect(backup.keys.every((k) => typeof k.privateJwk.d === 'string')).toBe(true);
+    const stolen = new TokenIssuer({ keys: await SigningKeys.fromBackup(backup), clock });
+    const jwks = new JwksCache({ fetchJwks: async () => keys.jwks(), clock, refreshIntervalMs: 1, maxStaleMs: 1_000_000 });
+    const verifier = new AccessTokenVerifier({ issuer: stolen.issuer, audience: PAYMENTS, jwks, clock });
+    const thumb = thumbprint('attacker');
+    const forged = await stolen.issueAccessToken({ subject: GATEWAY, audience: PAYMENTS, certThumbprint: thumb });
+    expect(forged.kid).toBe(keys.currentKid);
+    expect(await verifier.verify(forged.token, thumb)).toMatchObject({ ok: true, claims: { sub: GATEWAY } });
+    await keys.revoke(forged.kid);
+    expect(changes).toHaveLength(1);
+    clock.advance(10);
+    await jwks.refresh();
+    expect(await verifier.verify(forged.token, thumb)).toMatchObject({ ok: false });
+    await expect(SigningKeys.fromBackup({ alg: 'ES256', keys: [] })).rejects.toThrow(/not a signing-key backup/);
+  });
 });

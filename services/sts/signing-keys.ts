@@ -3,10 +3,11 @@
  * signing, so verifiers learn it before the first token) → current (signing)
  * → retired (published until every token it signed has expired) → removed.
  * A revoked key is removed at once and listed in the JWKS `revoked` member.
- * Private keys are non-extractable CryptoKeys held in private fields.
+ * Private keys are non-extractable CryptoKeys held in private fields, except
+ * in the misconfiguration that backs them up (`extractable`, then `backup()`).
  */
 import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { systemClock, type Clock } from '../kit/clock.ts';
 import type { JwksDocument } from '../kit/tokens/jwks-cache.ts';
 
@@ -22,6 +23,14 @@ export interface SigningKeysOptions {
   /** The longest lifetime of any token this service issues; retired keys stay published this long (plus skew). */
   maxTokenLifetimeSeconds?: number;
   skewSeconds?: number;
+  /** Generate private keys that can be exported: only for the unsafe signing-key backup. */
+  extractable?: boolean;
+}
+
+/** The private keys as a careless backup holds them (what a thief of that backup signs with). */
+export interface SigningKeyBackup {
+  alg: SigningAlg;
+  keys: Array<{ kid: string; state: KeyState; privateJwk: JWK }>;
 }
 
 export interface KeyInfo {
@@ -83,6 +92,8 @@ export class SigningKeys {
   #revoked = new Map<string, number>();
   #generation = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #extractable: boolean;
+  readonly #changeListeners = new Set<() => void>();
 
   private constructor(options: SigningKeysOptions) {
     const alg = options.alg ?? 'ES256';
@@ -94,6 +105,31 @@ export class SigningKeys {
     const skew = options.skewSeconds ?? 5;
     if (!Number.isFinite(skew) || skew < 0) throw new TypeError(`SigningKeys: skewSeconds must be a non-negative number, got ${String(skew)}`);
     this.#retainMs = (this.maxTokenLifetimeSeconds + skew) * 1000;
+    this.#extractable = options.extractable === true;
+  }
+
+  /** The keys of a backup, as its thief holds them: they sign exactly as the token service's own. */
+  static async fromBackup(backup: SigningKeyBackup): Promise<SigningKeys> {
+    if (!backup || !(SIGNING_ALGS as readonly string[]).includes(backup.alg) || !Array.isArray(backup.keys) || !backup.keys.some((k) => k.state === 'current')) throw new TypeError('SigningKeys.fromBackup: not a signing-key backup (alg, and keys with a current one)');
+    const keys = new SigningKeys({ alg: backup.alg });
+    for (const k of backup.keys) {
+      const privateKey = (await importJWK(k.privateJwk, backup.alg)) as CryptoKey;
+      const { d: _d, ...pub } = k.privateJwk;
+      keys.#keys.push({ kid: k.kid, state: k.state, privateKey, publicJwk: { ...pub, kid: k.kid, alg: backup.alg, use: 'sig' } as PublicJwk, createdAt: keys.#clock.now() });
+    }
+    return keys;
+  }
+
+  /** Every private key, exported (refused unless the keys were made extractable). */
+  async backup(): Promise<SigningKeyBackup> {
+    if (!this.#extractable) throw new Error('SigningKeys.backup: the keys are not extractable');
+    return { alg: this.alg, keys: await Promise.all(this.#keys.map(async (k) => ({ kid: k.kid, state: k.state, privateJwk: await exportJWK(k.privateKey) }))) };
+  }
+
+  /** Called after every change of the key set (rotation, revocation, removal). */
+  onChange(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
   }
 
   /** A key set with a current and a next key. */
@@ -153,13 +189,13 @@ export class SigningKeys {
       const removed = this.#keys.filter((k) => k.state === 'retired' && now - (k.retiredAt ?? now) >= this.#retainMs).map((k) => k.kid);
       if (removed.length > 0) {
         this.#keys = this.#keys.filter((k) => !removed.includes(k.kid));
-        this.#generation++;
+        this.#changed();
       }
       // Tokens a revoked key signed have all expired by now; verifiers will see the kid as unknown.
       for (const [kid, at] of this.#revoked) {
         if (now - at >= this.#retainMs) {
           this.#revoked.delete(kid);
-          this.#generation++;
+          this.#changed();
         }
       }
       return rotated ? { rotated, removed } : { removed };
@@ -188,7 +224,7 @@ export class SigningKeys {
       } else if (record.state === 'next') {
         this.#keys.push(await this.#generate('next'));
       }
-      this.#generation++;
+      this.#changed();
       return { revoked: kid, wasState: record.state, current: this.#current().kid, next: this.#next().kid };
     });
   }
@@ -203,8 +239,13 @@ export class SigningKeys {
     next.activatedAt = now;
     const fresh = await this.#generate('next');
     this.#keys.push(fresh);
-    this.#generation++;
+    this.#changed();
     return { retired: current.kid, current: next.kid, next: fresh.kid };
+  }
+
+  #changed(): void {
+    this.#generation++;
+    for (const listener of this.#changeListeners) listener();
   }
 
   #current(): KeyRecord {
@@ -220,7 +261,7 @@ export class SigningKeys {
   }
 
   async #generate(state: KeyState): Promise<KeyRecord> {
-    const { privateKey, publicKey } = this.alg === 'EdDSA' ? await generateKeyPair('EdDSA', { crv: 'Ed25519' }) : await generateKeyPair('ES256');
+    const { privateKey, publicKey } = this.alg === 'EdDSA' ? await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: this.#extractable }) : await generateKeyPair('ES256', { extractable: this.#extractable });
     const kid = randomBytes(12).toString('base64url');
     const { kty, crv, x, y } = await exportJWK(publicKey);
     const publicJwk: PublicJwk = y === undefined ? { kty, crv, x, kid, alg: this.alg, use: 'sig' } : { kty, crv, x, y, kid, alg: this.alg, use: 'sig' };

@@ -3,7 +3,7 @@
  * authenticated by their SVID, RFC 8705), the JWKS, and the operator's key
  * rotation and revocation.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { audit } from '../kit/log/audit.ts';
 import { readFormBody, readJsonBody, BodyError } from '../kit/http/json-body.ts';
@@ -27,7 +27,8 @@ export interface StsService {
 
 export async function startStsService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<StsService> {
   const accessTokenTtlSeconds = config.settings.accessTokenTtlSeconds;
-  const keys = await SigningKeys.create({ maxTokenLifetimeSeconds: Math.max(300, accessTokenTtlSeconds), clock });
+  const keys = await SigningKeys.create({ maxTokenLifetimeSeconds: Math.max(300, accessTokenTtlSeconds), clock, extractable: config.settings.signingKeyBackup });
+  keepSigningKeyBackup(keys, statePaths(config.stateDir).signingKeyBackup, config.settings.signingKeyBackup);
   const issuer = new TokenIssuer({ keys, accessTokenTtlSeconds, clock });
   const users = await UserDirectory.create();
   const usersFile = statePaths(config.stateDir).users;
@@ -73,6 +74,8 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
   const spec: Parameters<typeof startWorkload>[0] = { config, handlers, clock };
   if (joinToken !== undefined) spec.joinToken = joinToken;
   const workload = await startWorkload(spec);
+  // An operator reading the token service's log can see the unsafe backup; no key material is logged.
+  if (config.settings.signingKeyBackup) workload.logger.warn({ file: statePaths(config.stateDir).signingKeyBackup }, 'signing keys backed up to a file readable on this host');
   const ticker = setInterval(() => {
     void keys.tick().then(({ rotated }) => {
       if (!rotated) return;
@@ -83,4 +86,29 @@ export async function startStsService(config: WorkloadConfig, joinToken: string 
   ticker.unref();
   workload.onClose(() => clearInterval(ticker));
   return { workload, keys, close: () => workload.close() };
+}
+
+/**
+ * The unsafe backup: every change of the key set is written, private keys and all, to a file anyone on the
+ * host can read. A safe deploy removes a backup an earlier unsafe one left behind.
+ */
+function keepSigningKeyBackup(keys: SigningKeys, file: string, enabled: boolean): void {
+  if (!enabled) {
+    rmSync(file, { force: true });
+    return;
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // One write at a time, in the order of the changes.
+  let writing = Promise.resolve();
+  const write = () => {
+    writing = writing
+      .then(() => keys.backup())
+      .then((backup) => {
+        writeFileSync(`${file}.tmp`, JSON.stringify(backup), { mode: 0o644 });
+        renameSync(`${file}.tmp`, file);
+      })
+      .catch(() => undefined);
+  };
+  write();
+  keys.onChange(write);
 }

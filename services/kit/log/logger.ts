@@ -75,6 +75,7 @@ export interface RequestBodyEntry {
   /** The body as received; only ever written when the logger logs bodies verbatim. */
   raw?: string | Buffer;
   request_id?: string;
+  correlation_id?: string | undefined;
 }
 
 /**
@@ -87,6 +88,7 @@ export function logRequestBody(logger: Logger, entry: RequestBodyEntry): void {
   if (typeof entry.route !== 'string' || entry.route.length === 0) throw new TypeError('logRequestBody: entry.route must be a non-empty string');
   const base: Record<string, unknown> = { route: entry.route };
   if (entry.request_id !== undefined) base.request_id = entry.request_id;
+  if (entry.correlation_id !== undefined) base.correlation_id = entry.correlation_id;
   if (logsBodies(logger)) {
     const raw = entry.raw !== undefined ? entry.raw.toString() : JSON.stringify(entry.body);
     logger.info({ ...base, body_raw: raw }, 'request body');

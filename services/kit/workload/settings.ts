@@ -56,6 +56,8 @@ export interface SecuritySettings {
   staticSvidFile: string;
   /** The launcher hands the join token in MESHGATE_JOIN_TOKEN instead of a 0600 file read once (unsafe: it stays in /proc/<pid>/environ). */
   joinTokenInEnvironment: boolean;
+  /** The token service backs its private signing keys up to a world-readable file in the state folder (unsafe: whoever reads it forges tokens). */
+  signingKeyBackup: boolean;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -85,6 +87,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   trustForwardedClientCert: false,
   staticSvidFile: '',
   joinTokenInEnvironment: false,
+  signingKeyBackup: false,
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */
