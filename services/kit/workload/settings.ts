@@ -1,7 +1,7 @@
 /**
  * A workload's security settings. Every switch defaults to the safe value; the
- * unsafe values exist so that mutation mode can ship a bad deploy on purpose and
- * prove that some scenario notices.
+ * unsafe values exist so that mutation mode (or a tabletop exercise) can ship a
+ * bad deploy on purpose and prove that some scenario, or the team, notices.
  */
 export interface SecuritySettings {
   /** Check peer certificates against the CRL. */
