@@ -77,7 +77,7 @@ function route(method: HttpMethod, path: string, callers: readonly string[], tok
 const OPS = [route('GET', '/healthz', [OPERATOR, ...SERVICE_NAMES], 'none', false), route('GET', '/metrics', [OPERATOR, PROMETHEUS], 'none', false), route('POST', '/admin/renew-svid', [OPERATOR], 'none', false)];
 
 export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
-  ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('POST', '/admin/join-tokens', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],
+  ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/encryption-cert', ['payments'], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('POST', '/admin/join-tokens', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],
   sts: [
     ...OPS,
     route('POST', '/token', ['gateway', 'payments', OPERATOR], 'none', false),
@@ -87,7 +87,7 @@ export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
   ],
   pdp: [...OPS, route('POST', '/v1/decide', ['gateway', 'payments', 'ledger', OPERATOR], 'none', false), route('GET', '/admin/policies', [OPERATOR], 'none', false), route('PUT', '/admin/policies', [OPERATOR], 'none', false), route('POST', '/admin/rollback', [OPERATOR], 'none', false)],
   gateway: [...OPS],
-  payments: [...OPS, route('POST', '/payments', ['gateway'], 'access+txn', true)],
+  payments: [...OPS, route('POST', '/payments', ['gateway'], 'access+txn', true), route('GET', '/encryption-keys', ['gateway', OPERATOR], 'none', false)],
   ledger: [...OPS, route('POST', '/entries', ['payments'], 'access+txn', true), route('GET', '/entries/:id', ['payments'], 'access+txn', true), route('GET', '/admin/entries', [OPERATOR], 'none', false)],
 };
 
@@ -96,7 +96,7 @@ export const CA_ENROL_ROUTES = [route('POST', '/join', [], 'none', false), route
 
 /** Routes on the gateway's public HTTPS port (end users, no client certificate). */
 /** End users carry a user token on POST /payments; the decision is taken at payments, where the resource is known. */
-export const GATEWAY_PUBLIC_ROUTES = [route('POST', '/login', [], 'none', false), route('POST', '/payments', [], 'access', false)];
+export const GATEWAY_PUBLIC_ROUTES = [route('POST', '/login', [], 'none', false), route('POST', '/payments', [], 'access', false), route('GET', '/.well-known/payments-encryption-keys', [], 'none', false)];
 
 /** The routes of a workload's second listener, by the kind its descriptor declares. */
 export const PUBLIC_ROUTES: Record<NonNullable<WorkloadDescriptor['publicPort']>, readonly RouteSpec[]> = { enrolment: CA_ENROL_ROUTES, https: GATEWAY_PUBLIC_ROUTES };

@@ -36,6 +36,11 @@ export interface IssueRequest {
   malformed?: MalformedShape;
   /** An ID of another trust domain is refused unless asked for (the wrong-trust-domain attack). */
   allowForeignTrustDomain?: boolean;
+  /**
+   * What the certificate is for: an X.509-SVID (default), or a workload's encryption key, certified as its
+   * own (keyUsage keyAgreement only, no TLS usages: it can never serve as an SVID).
+   */
+  use?: 'svid' | 'key-agreement';
 }
 
 export interface IssuedSvid {
@@ -193,8 +198,12 @@ export class CertificateAuthority {
       extensions: [
         new x509.SubjectAlternativeNameExtension(names, true),
         new x509.BasicConstraintsExtension(isCa, undefined, true),
-        new x509.KeyUsagesExtension(isCa ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign : x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+        ...(request.use === 'key-agreement'
+          ? [new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyAgreement, true)]
+          : [
+              new x509.KeyUsagesExtension(isCa ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign : x509.KeyUsageFlags.digitalSignature, true),
+              new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+            ]),
         await x509.AuthorityKeyIdentifierExtension.create(this.#root, false),
       ],
     });

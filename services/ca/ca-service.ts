@@ -43,6 +43,9 @@ export interface CaService {
   close(): Promise<void>;
 }
 
+/** Encryption-key certificates outlive many SVIDs: clients cache the key set, and a key is used for a while. */
+export const ENCRYPTION_CERT_TTL_SECONDS = 6 * 3600;
+
 export async function startCaService(config: WorkloadConfig, clock: Clock = systemClock): Promise<CaService> {
   const paths = statePaths(config.stateDir);
   const authority = await CertificateAuthority.loadOrCreate(paths.ca, { defaultTtlSeconds: config.svidTtlSeconds ?? config.settings.svidTtlSeconds, clock });
@@ -97,6 +100,20 @@ export async function startCaService(config: WorkloadConfig, clock: Clock = syst
     'GET /bundle.pem': ({ res }) => {
       res.writeHead(200, { 'content-type': 'application/x-pem-file' });
       res.end(authority.bundlePem);
+    },
+    'POST /encryption-cert': async (ctx) => {
+      // A workload's encryption key, certified as the caller's own identity: clients verify it before they seal for it.
+      const body = await jsonObject(ctx);
+      if (typeof body.publicKeyPem !== 'string') throw new BodyError('body_invalid', 'publicKeyPem must be a PEM string');
+      let publicKey: IssueRequest['publicKey'];
+      try {
+        publicKey = publicKeyFromPem(body.publicKeyPem);
+      } catch (err) {
+        throw new BodyError('body_invalid', `publicKeyPem: ${(err as Error).message}`);
+      }
+      const cert = await authority.issue({ spiffeId: ctx.peer!.spiffeId, publicKey, use: 'key-agreement', ttlSeconds: ENCRYPTION_CERT_TTL_SECONDS });
+      audit(workload.logger, { event: 'svid_issued', spiffe_id: cert.spiffeId, serial: cert.serial, via: 'encryption-cert', peer_spiffe_id: ctx.peer!.spiffeId });
+      sendJson(ctx.res, 200, { certPem: cert.certPem, serial: cert.serial, notAfter: cert.notAfter, bundlePem: authority.bundlePem });
     },
     'POST /admin/issue': async (ctx) => {
       const body = await jsonObject(ctx);
