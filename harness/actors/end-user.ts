@@ -4,6 +4,7 @@ import type { Correlation } from '../../services/kit/telemetry/correlation.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
 import { correlationHeaders } from './correlation-headers.ts';
 import type { PaymentBody } from './payment.ts';
+import { hasClearCard, sendSealed, type SealedPaymentBody } from './card-sealer.ts';
 
 export interface HttpAnswer {
   status: number;
@@ -58,8 +59,11 @@ export class EndUser {
     return res.json<{ access_token: string }>().access_token;
   }
 
-  pay(token: string | undefined, body: PaymentBody | string): Promise<HttpAnswer> {
-    return this.post('/payments', body, token ? { authorization: `Bearer ${token}` } : {});
+  /** Pays; a card in clear is sealed for payments first, as a client must (`plaintext` sends it as it is). */
+  pay(token: string | undefined, body: PaymentBody | SealedPaymentBody | string, options: { plaintext?: boolean; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers };
+    if (options.plaintext || !hasClearCard(body)) return this.post('/payments', body, headers);
+    return sendSealed(this.#engine, body, (sealed) => this.post('/payments', sealed, headers));
   }
 
   close(): void {

@@ -12,6 +12,7 @@ import type { ServiceName } from '../../services/topology.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
 import type { IssueSvidRequest } from '../engine/operator-api.ts';
 import { correlationHeaders } from './correlation-headers.ts';
+import { hasClearCard, sendSealed } from './card-sealer.ts';
 
 export class Impersonator {
   /** The SPIFFE ID the certificate names. */
@@ -37,7 +38,11 @@ export class Impersonator {
     return new Impersonator(engine, request.spiffeId, { certPem: svid.certPem, keyPem: svid.keyPem, bundlePem: svid.bundlePem }, svid.serial);
   }
 
-  call(service: ServiceName, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; form?: Record<string, string> } = {}): Promise<MeshResponse> {
+  /** Calls a workload; a payment to payments has its card sealed first, as the client it relays would have (`plaintext` keeps it in clear). */
+  call(service: ServiceName, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; form?: Record<string, string>; plaintext?: boolean } = {}): Promise<MeshResponse> {
+    if (service === 'payments' && method === 'POST' && path === '/payments' && !options.plaintext && hasClearCard(options.body)) {
+      return sendSealed(this.#engine, options.body, (sealed) => this.call(service, method, path, { ...options, body: sealed }));
+    }
     const headers = { ...(options.headers ?? {}) };
     Object.assign(headers, correlationHeaders(this.correlation));
     let body: string | undefined;

@@ -1,7 +1,8 @@
 /**
  * The whole payment (client → gateway → payments → ledger) on two real local
  * meshes started side by side: every control on (the defaults), and every
- * control that a setting can switch off switched off. mTLS, token signatures
+ * control that a setting can switch off switched off (the card then travels in
+ * clear instead of sealed by the client for payments). mTLS, token signatures
  * and policy decisions have no off switch, so they run in both.
  */
 import https from 'node:https';
@@ -10,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalMesh } from '../mesh/local-mesh.ts';
 import { samplePayment } from '../actors/payment.ts';
+import { ENCRYPTION_KEYS_PATH, sealPaymentWith } from '../actors/card-sealer.ts';
+import type { EncryptionJwks } from '../../services/kit/e2ee/sealed-card.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { latencySpec, rotated, type BenchContext } from './bench-context.ts';
 import { closedLoop } from './load.ts';
@@ -18,7 +21,7 @@ import { differenceOf, type Figure, type FigureRecorder } from './figure.ts';
 import { BENCH_USER } from './bench-payload.ts';
 import { PERCENTILES } from './histogram.ts';
 
-const CONTROLS_OFF: Partial<SecuritySettings> = { checkRevocation: false, replayCache: false, tokenBinding: false, audienceCheck: false };
+const CONTROLS_OFF: Partial<SecuritySettings> = { checkRevocation: false, replayCache: false, tokenBinding: false, audienceCheck: false, allowPlaintextCard: true };
 const CHAIN = ['gateway', 'payments', 'ledger'] as const;
 
 interface PaymentMesh {
@@ -48,6 +51,16 @@ async function startPaymentMesh(id: 'on' | 'off'): Promise<PaymentMesh> {
       req.on('error', reject);
       req.end(payload);
     });
+  // With the controls on the client seals each card for payments (its cost is part of the payment); off, it sends it in clear.
+  const bundle = readFileSync(record.caBundle, 'utf8');
+  const keys = await new Promise<EncryptionJwks>((resolve, reject) => {
+    https.get(new URL(ENCRYPTION_KEYS_PATH, gateway.publicUrl), { agent }, (res) => {
+      let data = '';
+      res.on('data', (c: Buffer) => (data += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(data) as EncryptionJwks) : reject(new Error(`payment bench: ${ENCRYPTION_KEYS_PATH} answered ${res.statusCode}`))));
+    }).on('error', reject);
+  });
+  const body = async (reference: string) => (id === 'on' ? sealPaymentWith(bundle, keys, samplePayment(reference)) : samplePayment(reference));
   const users = JSON.parse(readFileSync(record.users!, 'utf8')) as Record<string, string>;
   const login = await post('/login', { username: BENCH_USER, password: users[BENCH_USER] });
   if (login.status !== 200) throw new Error(`payment bench: login answered ${login.status}: ${login.body.slice(0, 200)}`);
@@ -59,7 +72,7 @@ async function startPaymentMesh(id: 'on' | 'off'): Promise<PaymentMesh> {
     dir,
     pids: record.services.map((s) => s.pid),
     pay: async () => {
-      const res = await post('/payments', samplePayment(`bench-${id}-${n++}`), { authorization: `Bearer ${token}` });
+      const res = await post('/payments', await body(`bench-${id}-${n++}`), { authorization: `Bearer ${token}` });
       if (res.status !== 201 && res.status !== 200) throw new Error(`payment bench (controls ${id}): payment answered ${res.status}: ${res.body.slice(0, 200)}`);
     },
     close: async () => {

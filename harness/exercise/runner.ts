@@ -260,7 +260,7 @@ export async function runExercise(options: RunOptions): Promise<Aar & { path: st
 async function startAttack(engine: MeshEngine, inject: Inject, correlationId: string, state: ExerciseState, impersonators: Impersonator[], leaked: Map<string, { serial: string; creds: Impersonator['credentials'] }>, minted: (serial: string) => void): Promise<ActiveAttack> {
   const action = inject.action as { attack: string; params?: Record<string, unknown>; ratePerSecond?: number };
   const params = action.params ?? {};
-  if (action.attack === 'card-payments') return startCardPayments(engine, inject, correlationId, state, Math.min(action.ratePerSecond ?? 2, 20));
+  if (action.attack === 'card-payments') return startCardPayments(engine, inject, correlationId, state, Math.min(action.ratePerSecond ?? 2, 20), params.plaintext === true);
   const identity = String(params.identity ?? params.from ?? 'gateway');
   const target = String(params.target ?? 'payments') as ServiceName;
   const actor = await Impersonator.mint(engine, identity);
@@ -401,8 +401,8 @@ async function revert(engine: MeshEngine, leaked: Map<string, { serial: string }
   state.record('revert', undefined, changes.length > 0 ? changes.join('; ') : 'nothing to revert');
 }
 
-/** Customers paying through the gateway, card numbers in the bodies: what a leaky redeploy writes to its log. */
-async function startCardPayments(engine: MeshEngine, inject: Inject, correlationId: string, state: ExerciseState, ratePerSecond: number): Promise<ActiveAttack> {
+/** Customers paying through the gateway (with `plaintext`, cards in clear, as a legacy app sends them): what a leaky redeploy writes to its log. */
+async function startCardPayments(engine: MeshEngine, inject: Inject, correlationId: string, state: ExerciseState, ratePerSecond: number, plaintext: boolean): Promise<ActiveAttack> {
   const user = new EndUser(engine);
   user.correlation = { correlationId, scenarioId: `exercise.${inject.id}` };
   const token = await user.login('alice');
@@ -413,7 +413,8 @@ async function startCardPayments(engine: MeshEngine, inject: Inject, correlation
     while (running) {
       if (!state.trafficHeld && !state.isContained(inject.id)) {
         // Exposure: a payment payments accepted while its log may carry the card number.
-        const sent = user.pay(token, samplePayment(newReference(`ex-${inject.id.slice(0, 40)}`))).then(
+        // A legacy client sends the card in clear (plaintext); a current one seals it for payments.
+        const sent = user.pay(token, samplePayment(newReference(`ex-${inject.id.slice(0, 40)}`)), { plaintext }).then(
           (res) => state.attackResult(inject.id, 'payments', res.status < 400, true),
           () => state.attackResult(inject.id, 'payments', false, false),
         );

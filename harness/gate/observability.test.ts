@@ -36,7 +36,7 @@ describe('one payment, one trace', () => {
     const token = await user.login('alice');
     // The test starts the trace itself (W3C traceparent), so exactly this payment's spans are selected.
     const traceId = randomBytes(16).toString('hex');
-    const paid = await user.post('/payments', samplePayment(newReference('trace')), { authorization: `Bearer ${token}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    const paid = await user.pay(token, samplePayment(newReference('trace')), { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
     expect(paid.status).toBe(201);
     // Spans arrive in batches from five processes; wait (bounded) until every hop's spans have come in.
     const traced = () => selectSpans(session.engine.spans(), { traceId });

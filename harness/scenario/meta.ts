@@ -2,7 +2,7 @@
  * Scenario metadata: plain data, read by listing, filtering and every report
  * without running any scenario code.
  */
-export const PLANES = ['mtls', 'tokens', 'policy', 'leaks', 'rotation', 'observability'] as const;
+export const PLANES = ['mtls', 'tokens', 'policy', 'e2ee', 'leaks', 'rotation', 'observability'] as const;
 export type Plane = (typeof PLANES)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;

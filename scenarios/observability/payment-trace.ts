@@ -47,7 +47,7 @@ async function inject(ctx: MeshContext) {
   const token = await ctx.user.login('alice');
   // The harness starts the trace itself (W3C traceparent), so exactly this payment's spans are selected.
   const traceId = randomBytes(16).toString('hex');
-  const res = await ctx.user.post('/payments', samplePayment(newReference('trace')), { authorization: `Bearer ${token}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+  const res = await ctx.user.pay(token, samplePayment(newReference('trace')), { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
   // Spans arrive in batches from several processes: wait (bounded) until every hop and both decisions are in.
   const complete = (trace: SpanRecord[]) =>
     selectSpans(trace, { name: 'meshgate.authz' }).length >= 2 && new Set(selectSpans(trace, { kind: 'SERVER', service: ['gateway', 'payments', 'ledger'] }).map((s) => s.service)).size === 3;

@@ -72,6 +72,16 @@ function publicPort(workload: Workload): PublicPortSpec {
       throttle.recordSuccess(username);
       sendJson(ctx.res, 200, res.json());
     },
+    'GET /.well-known/payments-encryption-keys': async (ctx) => {
+      // Relayed as payments published it: clients trust each key through its certificate, not through this hop.
+      const keys = await workload.call('payments', { path: '/encryption-keys', method: 'GET' });
+      if (keys.status !== 200) {
+        sendError(ctx.res, 503, 'upstream_unavailable', ctx.requestId, { upstream: 'payments' });
+        return;
+      }
+      ctx.res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'max-age=60', 'x-request-id': ctx.requestId });
+      ctx.res.end(keys.body);
+    },
     'POST /payments': async (ctx) => {
       const { value, raw } = await readJsonWithRaw(ctx.req, PUBLIC_BODY_LIMIT);
       const parsed = value as { amount?: unknown; currency?: unknown } | null;

@@ -36,6 +36,16 @@ export const TOKEN_REASONS = [
 
 export const POLICY_REASONS = ['pdp_denied', 'pdp_unavailable', 'pdp_error'] as const;
 
+/** Why payments refused a card that was to be sealed end to end for it (a JWE). */
+export const CARD_REASONS = [
+  'card_not_encrypted',
+  'card_malformed',
+  'card_alg_not_allowed',
+  'card_key_unknown',
+  'card_unreadable',
+  'card_binding_mismatch',
+] as const;
+
 export const REQUEST_REASONS = [
   'body_invalid',
   'body_too_large',
@@ -61,9 +71,10 @@ export type TlsReason = (typeof TLS_REASONS)[number];
 export type TokenReason = (typeof TOKEN_REASONS)[number];
 export type PolicyReason = (typeof POLICY_REASONS)[number];
 export type RequestReason = (typeof REQUEST_REASONS)[number];
-export type ReasonCode = TlsReason | TokenReason | PolicyReason | RequestReason;
+export type CardReason = (typeof CARD_REASONS)[number];
+export type ReasonCode = TlsReason | TokenReason | PolicyReason | CardReason | RequestReason;
 
-export const ALL_REASONS: readonly ReasonCode[] = [...TLS_REASONS, ...TOKEN_REASONS, ...POLICY_REASONS, ...REQUEST_REASONS];
+export const ALL_REASONS: readonly ReasonCode[] = [...TLS_REASONS, ...TOKEN_REASONS, ...POLICY_REASONS, ...CARD_REASONS, ...REQUEST_REASONS];
 
 export function isReasonCode(value: unknown): value is ReasonCode {
   return typeof value === 'string' && (ALL_REASONS as readonly string[]).includes(value);

@@ -12,7 +12,13 @@ import { embeddedPdp } from '../pdp/embedded-pdp.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { CardVault } from './card-vault.ts';
-import { validatePaymentRequest } from './payment-request.ts';
+import { cardProblems, validatePaymentRequest, type PaymentRequest } from './payment-request.ts';
+import { PaymentsEncryptionKeys } from './encryption-keys.ts';
+import { formatMinorUnits } from '../kit/amount.ts';
+import type { CardPlaintext } from '../kit/e2ee/sealed-card.ts';
+import type { Refusal } from '../kit/http/mesh-router.ts';
+import type { CardReason } from '../kit/reasons.ts';
+import { withCardOpenSpan } from '../kit/telemetry/spans.ts';
 
 export const PAYMENT_BODY_LIMIT = 8 * 1024;
 
@@ -29,10 +35,15 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
         throw new BodyError('body_invalid', checked.problems.join('; '));
       }
       const { value } = checked;
+      const card = await openCard(workload, value);
+      if ('refusal' in card) {
+        workload.tokenPlane?.releaseTxnToken(ctx);
+        return card.refusal;
+      }
       const owner = ctx.facts.user ?? 'anonymous';
       const refused = await ctx.authorize({ type: 'Payment', id: value.reference, attributes: { amount: value.amountMinor, currency: value.currency, owner } });
       if (refused) return refused;
-      const sealed = vault.seal(value.card.number);
+      const sealed = vault.seal(card.number);
       const booked = await workload.callDownstream(ctx, 'ledger', {
         method: 'POST',
         path: '/entries',
@@ -52,8 +63,50 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       const entry = booked.json<Record<string, unknown>>();
       sendJson(ctx.res, booked.status, { paymentId: entry.id, status: 'booked', reference: value.reference, amount: value.amount, currency: value.currency, cardLast4: sealed.last4, owner, replayed: entry.replayed === true });
     },
+    'GET /encryption-keys': async (ctx) => {
+      sendJson(ctx.res, 200, (await encryptionKeys(workload)).jwks(), { 'cache-control': 'max-age=60' });
+    },
   });
+
+  // The card arrives sealed for payments alone; only the unsafe compatibility setting takes one in clear.
+  const openCard = async (workload: Workload, value: PaymentRequest): Promise<CardPlaintext | { refusal: Refusal }> => {
+    const refuse = (reason: CardReason, detail: string) => {
+      workload.metrics.sealedCards.inc({ result: 'refused', reason });
+      return { refusal: { status: 400, reason, detail } };
+    };
+    if (typeof value.card !== 'string') return config.settings.allowPlaintextCard ? value.card : refuse('card_not_encrypted', `seal the card for payments' key from ${ENCRYPTION_KEYS_PATH} (a compact JWE)`);
+    const keys = await encryptionKeys(workload);
+    const sealedCard = value.card;
+    const opened = await withCardOpenSpan(() => keys.open(sealedCard, { reference: value.reference, amount: formatMinorUnits(value.amountMinor), currency: value.currency }));
+    if (!opened.ok) return refuse(opened.reason, opened.detail);
+    const problems = cardProblems(opened.card, new Date(clock.now()));
+    if (problems.length > 0) return refuse('card_malformed', problems.join('; '));
+    workload.metrics.sealedCards.inc({ result: 'opened', reason: 'none' });
+    return opened.card;
+  };
+
+  // The key ring needs payments' own identity (the CA certifies its keys over mTLS): made once the workload runs.
+  let ring: Promise<PaymentsEncryptionKeys> | undefined;
+  const encryptionKeys = (workload: Workload) =>
+    (ring ??= PaymentsEncryptionKeys.create({
+      clock,
+      certify: async (publicKeyPem) => {
+        const res = await workload.call('ca', { path: '/encryption-cert', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKeyPem }) });
+        if (res.status !== 200) throw new Error(`the CA refused to certify an encryption key: ${res.status} ${res.text().slice(0, 200)}`);
+        return res.json<{ certPem: string }>().certPem;
+      },
+    }));
+
   const spec: Parameters<typeof startWorkload>[0] = { config, handlers, embeddedPdp, clock };
   if (joinToken !== undefined) spec.joinToken = joinToken;
-  return startWorkload(spec);
+  const workload = await startWorkload(spec);
+  const keys = await encryptionKeys(workload);
+  const rotation = setInterval(() => void keys.rotate().catch((err: Error) => workload.logger.warn({ err: err.message }, 'encryption key rotation failed')), ENCRYPTION_KEY_ROTATION_MS);
+  rotation.unref();
+  workload.onClose(() => clearInterval(rotation));
+  return workload;
 }
+
+/** How often payments' encryption key rotates (its certificate lives 6 h, so a key is certified for its whole life). */
+export const ENCRYPTION_KEY_ROTATION_MS = 60 * 60_000;
+export const ENCRYPTION_KEYS_PATH = '/.well-known/payments-encryption-keys';

@@ -63,6 +63,7 @@ export interface MeshMetrics {
   loginThrottled: Counter<'scope'>;
   /** Requests refused by a per-caller rate limit, by route pattern. */
   rateLimited: Counter<'route'>;
+  sealedCards: Counter<'result' | 'reason'>;
   tokenVerifications: Counter<'result' | 'reason'>;
   authzDecisions: Counter<'decision' | 'reason'>;
   pdpRequestDuration: Histogram<'result'>;
@@ -133,6 +134,12 @@ export function createMeshMetrics(service: string, options: CreateMeshMetricsOpt
     name: 'meshgate_login_throttled_total',
     help: 'Logins refused by the brute-force throttle, by the limit that tripped (user or client).',
     labelNames: ['scope'] as const,
+    registers,
+  });
+  const sealedCards = new Counter({
+    name: 'meshgate_sealed_cards_total',
+    help: 'Cards sealed end to end for payments (JWE), by result (opened or refused) and reason code.',
+    labelNames: ['result', 'reason'] as const,
     registers,
   });
   const rateLimited = new Counter({
@@ -217,6 +224,7 @@ export function createMeshMetrics(service: string, options: CreateMeshMetricsOpt
     tlsConnectionsClosed,
     loginThrottled,
     rateLimited,
+    sealedCards,
     tokenVerifications,
     authzDecisions,
     pdpRequestDuration,

@@ -42,6 +42,8 @@ export const MESHGATE_ATTR = {
   authzReason: 'meshgate.authz.reason',
   authzAction: 'meshgate.authz.action',
   authzCached: 'meshgate.authz.cached',
+  cardKid: 'meshgate.card.kid',
+  cardResult: 'meshgate.card.result',
   correlationId: 'meshgate.correlation_id',
   scenarioId: 'meshgate.scenario_id',
 } as const;
@@ -50,4 +52,5 @@ export const SPAN_NAMES = {
   handshake: 'tls.handshake',
   tokenVerify: 'meshgate.token.verify',
   authz: 'meshgate.authz',
+  cardOpen: 'meshgate.card.open',
 } as const;

@@ -289,3 +289,21 @@ export function annotateServerSpan(annotation: ServerSpanAnnotation, span: Span 
 export function setCorrelationAttributes(headers: Parameters<typeof correlationFromHeaders>[0], span: Span | undefined = trace.getActiveSpan()): void {
   if (span) span.setAttributes(correlationAttributes(correlationFromHeaders(headers)));
 }
+
+/** Opening a sealed card, as an operator's trace shows it: the key id, opened or refused with its reason (never the card). */
+export async function withCardOpenSpan<T extends { ok: true; kid: string } | { ok: false; reason: ReasonCode }>(fn: () => Promise<T>): Promise<T> {
+  return tracer().startActiveSpan(SPAN_NAMES.cardOpen, { kind: SpanKind.INTERNAL }, async (span) => {
+    try {
+      const result = await fn();
+      if (result.ok) {
+        span.setAttributes({ [MESHGATE_ATTR.cardResult]: 'opened', [MESHGATE_ATTR.cardKid]: result.kid });
+      } else {
+        span.setAttributes({ [MESHGATE_ATTR.cardResult]: 'refused', [ERROR_TYPE]: result.reason });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.reason });
+      }
+      return result;
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -58,6 +58,8 @@ export interface SecuritySettings {
   joinTokenInEnvironment: boolean;
   /** The token service backs its private signing keys up to a world-readable file in the state folder (unsafe: whoever reads it forges tokens). */
   signingKeyBackup: boolean;
+  /** Payments accepts a card in clear instead of sealed for it end to end (unsafe: every hop in between reads it). */
+  allowPlaintextCard: boolean;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -88,6 +90,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   staticSvidFile: '',
   joinTokenInEnvironment: false,
   signingKeyBackup: false,
+  allowPlaintextCard: false,
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */
