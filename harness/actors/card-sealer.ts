@@ -25,8 +25,13 @@ export interface SealedPaymentBody extends Omit<PaymentBody, 'card'> {
 export function fetchEncryptionKeys(engine: MeshEngine): Promise<EncryptionJwks> {
   const base = engine.endpoint('gateway').publicUrl;
   if (!base) throw new TypeError('the gateway has no public port');
+  return fetchEncryptionKeysFrom(base, engine.trustBundle());
+}
+
+/** The key set from a gateway's public URL, its TLS checked against the trust bundle. */
+export function fetchEncryptionKeysFrom(gatewayPublicUrl: string, bundlePem: string): Promise<EncryptionJwks> {
   return new Promise((resolve, reject) => {
-    const req = https.get(new URL(ENCRYPTION_KEYS_PATH, base), { ca: engine.trustBundle(), timeout: 10_000 }, (res) => {
+    const req = https.get(new URL(ENCRYPTION_KEYS_PATH, gatewayPublicUrl), { ca: bundlePem, timeout: 10_000 }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (data += c));

@@ -10,6 +10,7 @@ import { listCommand, listFlags, listHelp } from './commands/list.ts';
 import { policyCheckFlags, policyCommand, policyHelp } from './commands/policy.ts';
 import { runCommand, runFlags, runHelp } from './commands/run.ts';
 import { soakCommand, soakFlags, soakHelp } from './commands/soak.ts';
+import { sealCardCommand, sealCardFlags, sealCardHelp } from './commands/seal-card.ts';
 import { statusCommand, statusFlags, statusHelp } from './commands/status.ts';
 import { upCommand, upFlags, upHelp } from './commands/up.ts';
 import { renderCommandHelp, type CommandHelp } from './help.ts';
@@ -35,6 +36,7 @@ export const COMMANDS: Record<string, Command> = {
   down: { run: downCommand, help: downHelp, flags: [downFlags] },
   status: { run: statusCommand, help: statusHelp, flags: [statusFlags] },
   ca: { run: caCommand, help: caHelp, flags: [caIssueFlags, caRevokeFlags] },
+  'seal-card': { run: sealCardCommand, help: sealCardHelp, flags: [sealCardFlags] },
   policy: { run: policyCommand, help: policyHelp, flags: [policyCheckFlags] },
   bench: { run: benchCommand, help: benchHelp, flags: [benchFlags, benchCompareFlags] },
   soak: { run: soakCommand, help: soakHelp, flags: [soakFlags] },

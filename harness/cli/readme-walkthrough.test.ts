@@ -142,6 +142,9 @@ test('the README curl walk-through works as written against a real meshgate up a
   const login = find('log alice in');
   expect(json(out[login]!), context(login)).toEqual({ token_type: 'Bearer', expires_in: expect.any(Number), scope: 'payments:write' });
 
+  const sealed = find('seal the card');
+  expect(json(out[sealed]!), context(sealed)).toEqual({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', mg_ref: 'curl-1', mg_amt: '25', mg_cur: 'EUR' });
+
   const exchange = find('transaction token for 25 EUR');
   const txn = json(out[exchange]!);
   expect(txn, context(exchange)).toEqual({ issued_token_type: 'urn:ietf:params:oauth:token-type:txn_token', expires_in: 30 });
@@ -158,12 +161,12 @@ test('the README curl walk-through works as written against a real meshgate up a
   expect(booked![2], context(book)).toBe('201');
   expect(json(booked![1]!), context(book)).toMatchObject({ status: 'booked', owner: 'alice', amount: 25, currency: 'EUR', reference: 'curl-1', cardLast4: '1111' });
 
-  for (const [words, reason] of [['the same transaction token again', 'token_replayed'], ['another certificate', 'token_cert_mismatch']] as const) {
+  for (const [words, status, reason] of [['the card in clear', '400', 'card_not_encrypted'], ['the same transaction token again', '401', 'token_replayed'], ['another certificate', '401', 'token_cert_mismatch']] as const) {
     const i = find(words);
-    expect(steps[i]!.title).toContain(`401 ${reason}`);
+    expect(steps[i]!.title).toContain(`${status} ${reason}`);
     const refused = /^(\{.*\}) (\d{3})$/m.exec(out[i]!);
     expect(refused, context(i)).not.toBeNull();
-    expect([refused![2], json(refused![1]!).error], context(i)).toEqual(['401', reason]);
+    expect([refused![2], json(refused![1]!).error], context(i)).toEqual([status, reason]);
   }
 
   const down = find('stop the mesh');

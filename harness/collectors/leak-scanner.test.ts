@@ -223,6 +223,12 @@ describe('LeakScanner', () => {
     for (const secret of [foreignJwt, '9f8e7d6c5b4a39281706abcdef', 'jpsQnnGQmL-YBIffH1136cLhcx8yM8YjqaLoDCdT6Xs', '378282246310005', '4111 1111 1111 1111']) expect(report.includes(secret)).toBe(false);
   });
 
+  it('a sealed card (a JWE: its header has enc) is ciphertext for payments, not a bearer token', () => {
+    const header = Buffer.from('{"alg":"ECDH-ES+A256KW","enc":"A256GCM","kid":"k1"}').toString('base64url');
+    const jwe = `${header}.d3JhcHBlZC1rZXktYnl0ZXM.aXYtYnl0ZXM.Y2lwaGVydGV4dC1ieXRlcw.dGFnLWJ5dGVz`;
+    expect(new LeakScanner().scanText(`{"msg":"request body","body_raw":"{\\"card\\":\\"${jwe}\\"}"}`, { sink: 'log' })).toEqual([]);
+  });
+
   it('scanSinks covers logs, decision logs, reports, spans and metrics in one pass', async () => {
     const log = join(dir, 'a.log');
     const decisions = join(dir, 'pdp-decisions.log');

@@ -163,7 +163,8 @@ const CARD_GROUPED = /(?<![0-9A-Za-z_])\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?![0-9A-
 function decodesToJwtHeader(segment: string): boolean {
   try {
     const header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
-    return header !== null && typeof header === 'object' && typeof (header as { alg?: unknown }).alg === 'string';
+    // A JWE's header has "enc": its payload is ciphertext for one recipient (a sealed card), not a bearer secret.
+    return header !== null && typeof header === 'object' && typeof (header as { alg?: unknown }).alg === 'string' && !('enc' in header);
   } catch {
     return false;
   }

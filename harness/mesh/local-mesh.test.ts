@@ -7,6 +7,8 @@ import { statePaths } from './state-dir.ts';
 import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import { LocalMesh } from './local-mesh.ts';
+import { fetchEncryptionKeysFrom, sealPaymentWith } from '../actors/card-sealer.ts';
+import type { PaymentBody } from '../actors/payment.ts';
 import { isRunning } from './process-state.ts';
 import { requireTool } from '../test-support/require-tool.ts';
 
@@ -102,7 +104,10 @@ describe('the whole token flow with curl, as the README shows it', () => {
     const access = await curl([...tls, '-d', 'grant_type=client_credentials', '-d', 'audience=spiffe://meshgate.test/payments', sts]);
     expect(access.status).toBe(200);
     const accessToken = (JSON.parse(access.body) as { access_token: string }).access_token;
-    const pay = (reference: string, material: string[]) => curl([...material, '-H', `authorization: Bearer ${accessToken}`, '-H', `txn-token: ${txn}`, '-H', 'content-type: application/json', '--data', payment(reference), `${mesh.url('payments')}/payments`]);
+    // The card sealed for payments, as the README does it with `meshgate seal-card`.
+    const bundle = readFileSync(gw.bundle, 'utf8');
+    const keys = await fetchEncryptionKeysFrom(mesh.ready.get('gateway')!.publicUrl!, bundle);
+    const pay = async (reference: string, material: string[]) => curl([...material, '-H', `authorization: Bearer ${accessToken}`, '-H', `txn-token: ${txn}`, '-H', 'content-type: application/json', '--data', JSON.stringify(await sealPaymentWith(bundle, keys, JSON.parse(payment(reference)) as PaymentBody)), `${mesh.url('payments')}/payments`]);
     const booked = await pay('curl-flow-1', tls);
     expect(booked.status, booked.body).toBe(201);
     const replayed = await pay('curl-flow-2', tls);

@@ -82,7 +82,7 @@ describe('loadCatalog', () => {
         'scenarios/tokens/default.ts: (module): must export `scenario` (found a default export; use `export const scenario = defineScenario(...)`)',
         'scenarios/mtls/b.ts: meta.id: duplicate id "mtls.same" (also in scenarios/mtls/a.ts)',
         'scenarios/mtls/no-file.ts: meta.control.location: file does not exist: services/missing.ts',
-        'scenarios/token: (folder): is not a plane (expected one of mtls, tokens, policy, leaks, rotation, observability; helpers go in folders starting with "_")',
+        'scenarios/token: (folder): is not a plane (expected one of mtls, tokens, policy, e2ee, leaks, rotation, observability; helpers go in folders starting with "_")',
         'scenarios/loose.ts: (module): scenario modules live in scenarios/<plane>/',
       ]),
     );

@@ -42,7 +42,7 @@ export interface CardPlaintext {
 /** What the sealed card is bound to. */
 export interface CardBinding {
   reference: string;
-  /** Decimal string with two places, e.g. "25.00" (formatMinorUnits). */
+  /** The amount in the mesh's decimal wire format, e.g. "25" or "19.99" (formatMinorUnits). */
   amount: string;
   currency: string;
 }
