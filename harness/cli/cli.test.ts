@@ -92,6 +92,7 @@ const PARSERS: Record<string, string[][]> = {
   down: [['down']],
   status: [['status']],
   ca: [['ca', 'issue'], ['ca', 'revoke']],
+  'seal-card': [['seal-card']],
   policy: [['policy', 'check']],
   bench: [['bench'], ['bench', 'compare']],
   soak: [['soak']],
