@@ -130,6 +130,11 @@ export class OperatorApi {
     return this.#json('pdp', 'POST /admin/rollback', toVersion ? { toVersion } : {});
   }
 
+  /** Payments' encryption key: next becomes current, current retires (it still opens for its window). */
+  rotateEncryptionKey(): Promise<{ current: string; retired: string; next: string }> {
+    return this.#json('payments', 'POST /admin/rotate-encryption-key');
+  }
+
   rotateSigningKey(): Promise<{ current: string }> {
     return this.#json('sts', 'POST /admin/rotate');
   }

@@ -19,6 +19,7 @@ import type { CardPlaintext } from '../kit/e2ee/sealed-card.ts';
 import type { Refusal } from '../kit/http/mesh-router.ts';
 import type { CardReason } from '../kit/reasons.ts';
 import { withCardOpenSpan } from '../kit/telemetry/spans.ts';
+import { audit } from '../kit/log/audit.ts';
 
 export const PAYMENT_BODY_LIMIT = 8 * 1024;
 
@@ -63,6 +64,12 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       const entry = booked.json<Record<string, unknown>>();
       sendJson(ctx.res, booked.status, { paymentId: entry.id, status: 'booked', reference: value.reference, amount: value.amount, currency: value.currency, cardLast4: sealed.last4, owner, replayed: entry.replayed === true });
     },
+    'POST /admin/rotate-encryption-key': async (ctx) => {
+      ctx.req.resume();
+      const rotated = await (await encryptionKeys(workload)).rotate();
+      audit(workload.logger, { event: 'key_rotated', kind: 'encryption', kid: rotated.current, retired: rotated.retired, next: rotated.next, request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
+      sendJson(ctx.res, 200, rotated);
+    },
     'GET /encryption-keys': async (ctx) => {
       sendJson(ctx.res, 200, (await encryptionKeys(workload)).jwks(), { 'cache-control': 'max-age=60' });
     },
@@ -82,6 +89,7 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
     const problems = cardProblems(opened.card, new Date(clock.now()));
     if (problems.length > 0) return refuse('card_malformed', problems.join('; '));
     workload.metrics.sealedCards.inc({ result: 'opened', reason: 'none' });
+    workload.metrics.sealedCardsOpened.inc({ kid: opened.kid });
     return opened.card;
   };
 
@@ -101,7 +109,14 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
   if (joinToken !== undefined) spec.joinToken = joinToken;
   const workload = await startWorkload(spec);
   const keys = await encryptionKeys(workload);
-  const rotation = setInterval(() => void keys.rotate().catch((err: Error) => workload.logger.warn({ err: err.message }, 'encryption key rotation failed')), ENCRYPTION_KEY_ROTATION_MS);
+  const rotation = setInterval(
+    () =>
+      void keys.rotate().then(
+        (r) => audit(workload.logger, { event: 'key_rotated', kind: 'encryption', kid: r.current, retired: r.retired, next: r.next, scheduled: true }),
+        (err: Error) => workload.logger.warn({ err: err.message }, 'encryption key rotation failed'),
+      ),
+    ENCRYPTION_KEY_ROTATION_MS,
+  );
   rotation.unref();
   workload.onClose(() => clearInterval(rotation));
   return workload;

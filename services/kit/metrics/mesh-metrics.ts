@@ -64,6 +64,7 @@ export interface MeshMetrics {
   /** Requests refused by a per-caller rate limit, by route pattern. */
   rateLimited: Counter<'route'>;
   sealedCards: Counter<'result' | 'reason'>;
+  sealedCardsOpened: Counter<'kid'>;
   tokenVerifications: Counter<'result' | 'reason'>;
   authzDecisions: Counter<'decision' | 'reason'>;
   pdpRequestDuration: Histogram<'result'>;
@@ -140,6 +141,12 @@ export function createMeshMetrics(service: string, options: CreateMeshMetricsOpt
     name: 'meshgate_sealed_cards_total',
     help: 'Cards sealed end to end for payments (JWE), by result (opened or refused) and reason code.',
     labelNames: ['result', 'reason'] as const,
+    registers,
+  });
+  const sealedCardsOpened = new Counter({
+    name: 'meshgate_sealed_cards_opened_total',
+    help: 'Sealed cards opened, by the encryption key they were sealed for: a retired key may go once its count stops rising.',
+    labelNames: ['kid'] as const,
     registers,
   });
   const rateLimited = new Counter({
@@ -225,6 +232,7 @@ export function createMeshMetrics(service: string, options: CreateMeshMetricsOpt
     loginThrottled,
     rateLimited,
     sealedCards,
+    sealedCardsOpened,
     tokenVerifications,
     authzDecisions,
     pdpRequestDuration,
