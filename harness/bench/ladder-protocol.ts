@@ -1,6 +1,7 @@
 /** The IPC messages between the benchmark and its ladder server process. */
 import type { TlsCredentials } from '../../services/kit/mtls/credentials.ts';
 import type { JwksDocument } from '../../services/kit/tokens/jwks-cache.ts';
+import type { EncryptionJwks } from '../../services/kit/e2ee/sealed-card.ts';
 
 /** The header the sidecar forwards the verified client certificate in, and the one that proves it is the sidecar. */
 export const SIDECAR_CERT_HEADER = 'x-client-cert';
@@ -18,6 +19,8 @@ export interface LadderReady {
   /** The caller's SVID (gateway) and the server's (payments), from the same CA. */
   client: TlsCredentials;
   server: TlsCredentials;
+  /** The server's encryption key set (certified for payments by the same CA): the client seals each card for it. */
+  encryptionKeys: EncryptionJwks;
 }
 
 export type ChildMessage = LadderReady | { type: 'failed'; message: string } | { type: 'cpu'; id: number; us: number; rssBytes: number };

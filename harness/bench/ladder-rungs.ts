@@ -28,7 +28,7 @@ export const LADDER: readonly Rung[] = [
   { id: 'policy-embedded', label: '+ policy decision, embedded Cedar engine', below: 'txn-token', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'embedded' } },
   { id: 'policy-remote', label: '+ policy decision, remote PDP over keep-alive mTLS', below: 'txn-token', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'remote' } },
   { id: 'policy-cached', label: '+ policy decision, remote PDP behind the decision cache (hits)', below: 'txn-token', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'remote-cached' } },
-  { id: 'field-encryption', label: '+ field encryption of the card (AES-256-GCM), embedded policy', below: 'policy-embedded', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'embedded', fieldEncryption: true } },
+  { id: 'field-encryption', label: '+ end-to-end card encryption: payments opens the client-sealed JWE (ECDH-ES+A256KW, A256GCM), embedded policy', below: 'policy-embedded', transport: 'mtls', controls: { accessToken: true, txnToken: true, policy: 'embedded', fieldEncryption: true } },
 ];
 
 /** The rung with every control on: the load model and the concurrency sweep run against it. */

@@ -27,6 +27,9 @@ import { connectionTokenCacheFor } from '../../services/kit/tokens/connection-to
 import { readBearer } from '../../services/kit/tokens/bearer.ts';
 import { PolicyEnforcer, type DecideFn } from '../../services/kit/pep/policy-enforcer.ts';
 import { DEFAULT_SETTINGS } from '../../services/kit/workload/settings.ts';
+import { PaymentsEncryptionKeys } from '../../services/payments/encryption-keys.ts';
+import { publicKeyFromPem } from '../../services/ca/authority.ts';
+import { formatMinorUnits } from '../../services/kit/amount.ts';
 import type { DecisionResponse } from '../../services/kit/pep/decision-types.ts';
 import { CardVault } from '../../services/payments/card-vault.ts';
 import { spiffeIdFor, TRUST_DOMAIN } from '../../services/kit/spiffe.ts';
@@ -68,6 +71,8 @@ async function start(jwksDocument: JwksDocument, sidecarKey: string) {
   const accessVerifier = new AccessTokenVerifier({ issuer: STS_ISSUER, audience: spiffeIdFor(SERVER_SERVICE), jwks });
   const txnVerifier = new TxnTokenVerifier({ issuer: STS_ISSUER, jwks, replay: new ReplayCache({ maxEntries: 1_000_000 }) });
   const vault = new CardVault(randomBytes(32));
+  // Payments' side of end-to-end encryption: keys certified for payments by this CA, as the mesh's are.
+  const encryption = await PaymentsEncryptionKeys.create({ certify: async (pem) => (await ca.ca.authority.issue({ spiffeId: spiffeIdFor('payments'), publicKey: publicKeyFromPem(pem), use: 'key-agreement' })).certPem });
   const revocation = new RevocationList(server.bundlePem);
 
   const handlerFor = (rung: Rung): Handler => async (req, res, peer) => {
@@ -92,7 +97,13 @@ async function start(jwksDocument: JwksDocument, sidecarKey: string) {
       if (!decision.allow) return refuse(403, decision.reason ?? 'pdp_denied');
     }
     let card: { token: string; last4: string } | undefined;
-    if (c.fieldEncryption) card = vault.seal((JSON.parse(body.toString('utf8')) as { card: { number: string } }).card.number);
+    if (c.fieldEncryption) {
+      // The client sealed the card for payments; payments opens it (binding checked) and seals the number for the ledger.
+      const payment = JSON.parse(body.toString('utf8')) as { card: unknown; reference: string; amount: number; currency: string };
+      const opened = await encryption.open(payment.card, { reference: payment.reference, amount: formatMinorUnits(Math.round(payment.amount * 100)), currency: payment.currency });
+      if (!opened.ok) return refuse(400, opened.reason);
+      card = vault.seal(opened.card.number);
+    }
     sendJson(res, 200, { status: 'accepted', bytes: body.length, ...(card ? { last4: card.last4 } : {}) });
   };
   const fail = (res: ServerResponse, err: unknown) => {
@@ -142,7 +153,7 @@ async function start(jwksDocument: JwksDocument, sidecarKey: string) {
     await ca.close();
   });
 
-  const ready: LadderReady = { type: 'ready', ports, sidecarBackendPort, pdpUrl, client, server };
+  const ready: LadderReady = { type: 'ready', ports, sidecarBackendPort, pdpUrl, client, server, encryptionKeys: encryption.jwks() };
   return { ready, close: async () => { for (const close of closers) await close(); } };
 }
 

@@ -1,7 +1,8 @@
 /** The cost ladder: every rung once per repetition, keep-alive at concurrency 1, in rotated order. */
 import type { BenchContext } from './bench-context.ts';
 import { cpuSpec, measureClosed, recordPercentiles, rotated } from './bench-context.ts';
-import { DEFAULT_PAYLOAD, paymentBody } from './bench-payload.ts';
+import { BENCH_AMOUNT, BENCH_CURRENCY, DEFAULT_PAYLOAD, paymentBody } from './bench-payload.ts';
+import { sealPaymentWith } from '../actors/card-sealer.ts';
 import { differenceOf, ratioOf, type Figure } from './figure.ts';
 import { LADDER, type Rung } from './ladder-rungs.ts';
 import { keepAliveSender, type RequestPlan } from './senders.ts';
@@ -11,7 +12,20 @@ export async function planFor(ctx: BenchContext, rung: Rung, requests: number, p
   const plan: RequestPlan = { body: paymentBody(payload) };
   if (rung.controls.accessToken) plan.accessToken = await ctx.tokens.accessToken();
   if (rung.controls.txnToken) plan.txnTokens = await ctx.tokens.txnTokens(requests + ctx.config.warmup);
+  // Each payment's card sealed by the client beforehand (its cost is the micro suite's "client seal"); the rung measures payments opening it.
+  if (rung.controls.fieldEncryption) plan.bodies = await sealedBodies(ctx, payload, requests + ctx.config.warmup);
   return plan;
+}
+
+/** `count` payment bodies of `bytes`, each card sealed as a client seals it for payments' current key. */
+async function sealedBodies(ctx: BenchContext, bytes: number, count: number): Promise<string[]> {
+  const pad = JSON.parse(paymentBody(bytes)) as { pad: string };
+  const bodies: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const sealed = await sealPaymentWith(ctx.ladder.server.bundlePem, ctx.ladder.encryptionKeys, { amount: BENCH_AMOUNT, currency: BENCH_CURRENCY, card: { number: '4111111111111111', expiry: '12/39' }, reference: `bench-${i}` });
+    bodies.push(JSON.stringify({ ...sealed, pad: pad.pad.slice(0, Math.max(0, pad.pad.length - sealed.card.length)) }));
+  }
+  return bodies;
 }
 
 export async function ladderRep(ctx: BenchContext, rep: number): Promise<void> {

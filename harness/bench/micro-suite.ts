@@ -2,7 +2,7 @@
  * The hot-path parts on their own, each beside its floor: access-token
  * verification cold and on a new connection against a raw node:crypto ECDSA
  * P-256 verify of the same input, an embedded Cedar decision, a remote decision
- * over keep-alive mTLS.
+ * over keep-alive mTLS, and the client's seal of a card for payments.
  */
 import { generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
 import { AccessTokenVerifier } from '../../services/kit/tokens/access-token-verifier.ts';
@@ -11,6 +11,8 @@ import { JwksCache } from '../../services/kit/tokens/jwks-cache.ts';
 import { MeshClient } from '../../services/kit/mtls/client.ts';
 import { certThumbprint } from '../../services/kit/mtls/peer-identity.ts';
 import { embeddedPdp } from '../../services/pdp/embedded-pdp.ts';
+import { currentEncryptionKey } from '../../services/kit/e2ee/encryption-key-check.ts';
+import { sealCard } from '../../services/kit/e2ee/seal-card.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
 import { STS_ISSUER } from '../../services/sts/token-issuer.ts';
 import type { TxnTokenClaims } from '../../services/kit/tokens/claims.ts';
@@ -19,6 +21,8 @@ import { recordPercentiles, rotated, type BenchContext } from './bench-context.t
 import { paymentDecision, SERVER_SERVICE } from './bench-payload.ts';
 import { ratioOf, type Figure } from './figure.ts';
 import { closedLoop, type Send } from './load.ts';
+
+const CARD = { number: '4111111111111111', expiry: '12/39' };
 
 export interface MicroParts {
   units: Array<{ id: string; label: string; send: Send }>;
@@ -46,6 +50,9 @@ export async function prepareMicro(ctx: BenchContext): Promise<MicroParts> {
   const decision = paymentDecision(txn);
   const embedded: DecideFn = await embeddedPdp();
   const client = new MeshClient({ credentials: ctx.ladder.client });
+  const checked = await currentEncryptionKey(ctx.ladder.encryptionKeys, ctx.ladder.server.bundlePem, spiffeIdFor('payments'));
+  if (!checked.ok) throw new Error(`bench encryption key refused: ${checked.problem}`);
+  const recipient = { key: checked.key, kid: checked.jwk.kid };
   const signal = new AbortController().signal;
   const allow = async (p: ReturnType<DecideFn>) => {
     const r = await p;
@@ -57,6 +64,8 @@ export async function prepareMicro(ctx: BenchContext): Promise<MicroParts> {
       { id: 'micro.token-cold', label: 'access-token verification, cold', send: async () => must(await verifier.verify(token, thumbprint)) },
       { id: 'micro.token-new-connection', label: 'the same access token on a new connection', send: async () => must(await verifier.verify(token, thumbprint, new ConnectionTokenCache())) },
       { id: 'micro.cedar-embedded', label: 'embedded Cedar decision', send: () => allow(embedded(decision, signal)) },
+      // The client's half of end-to-end card encryption, the key set already checked: one ECDH, a key wrap, AES-GCM.
+      { id: 'micro.card-seal', label: 'client seals a card for payments (JWE ECDH-ES+A256KW, A256GCM)', send: async () => void (await sealCard(CARD, { reference: 'bench', amount: '25', currency: 'EUR' }, recipient)) },
       {
         id: 'micro.pdp-remote',
         label: 'remote decision over keep-alive mTLS (PDP service)',

@@ -16,6 +16,8 @@ import type { Send } from './load.ts';
 
 export interface RequestPlan {
   body: string;
+  /** One body per request when each must differ (a card sealed afresh for each payment); consumed like txnTokens. */
+  bodies?: string[];
   accessToken?: string;
   /** Consumed one per request; running out is an error, not a silent reuse. */
   txnTokens?: string[];
@@ -24,6 +26,14 @@ export interface RequestPlan {
 export interface Sender {
   send: Send;
   close(): void;
+}
+
+/** The next request's body: a fresh one when the plan has them (running out is an error), else the fixed body. */
+function bodyFor(rung: Rung, plan: RequestPlan): string {
+  if (!plan.bodies) return plan.body;
+  const body = plan.bodies.pop();
+  if (body === undefined) throw new Error(`rung ${rung.id}: ran out of request bodies`);
+  return body;
 }
 
 function headersFor(rung: Rung, plan: RequestPlan): Record<string, string> {
@@ -48,7 +58,8 @@ export function keepAliveSender(rung: Rung, port: number, credentials: TlsCreden
     return {
       send: () =>
         new Promise<void>((resolve, reject) => {
-          const req = http.request({ agent, host: '127.0.0.1', port, path: '/payments', method: 'POST', headers: { ...headersFor(rung, plan), 'content-length': String(Buffer.byteLength(plan.body)) } }, (res) => {
+          const body = bodyFor(rung, plan);
+          const req = http.request({ agent, host: '127.0.0.1', port, path: '/payments', method: 'POST', headers: { ...headersFor(rung, plan), 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
             res.on('end', () => {
@@ -61,7 +72,7 @@ export function keepAliveSender(rung: Rung, port: number, credentials: TlsCreden
             });
           });
           req.on('error', reject);
-          req.end(plan.body);
+          req.end(body);
         }),
       close: () => agent.destroy(),
     };
@@ -70,7 +81,7 @@ export function keepAliveSender(rung: Rung, port: number, credentials: TlsCreden
   const url = `https://localhost:${port}/payments`;
   return {
     send: async () => {
-      const res = await client.request({ url, method: 'POST', headers: headersFor(rung, plan), body: plan.body, serverId: spiffeIdFor(SERVER_SERVICE) });
+      const res = await client.request({ url, method: 'POST', headers: headersFor(rung, plan), body: bodyFor(rung, plan), serverId: spiffeIdFor(SERVER_SERVICE) });
       expectOk(rung.id, res.status, res.text());
     },
     close: () => client.close(),
@@ -97,7 +108,8 @@ export function newConnectionSender(rung: Rung, port: number, credentials: TlsCr
   return {
     send: () =>
       new Promise<void>((resolve, reject) => {
-        const req = https.request({ agent, host: 'localhost', port, path: '/payments', method: 'POST', headers: { ...headersFor(rung, plan), 'content-length': String(Buffer.byteLength(plan.body)) } }, (res) => {
+        const body = bodyFor(rung, plan);
+        const req = https.request({ agent, host: 'localhost', port, path: '/payments', method: 'POST', headers: { ...headersFor(rung, plan), 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
@@ -116,7 +128,7 @@ export function newConnectionSender(rung: Rung, port: number, credentials: TlsCr
           });
         });
         req.on('error', reject);
-        req.end(plan.body);
+        req.end(body);
       }),
     stats: () => ({ connections, resumed }),
     close: () => agent.destroy(),
