@@ -86,7 +86,7 @@ export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
     route('POST', '/admin/revoke', [OPERATOR], 'none', false),
   ],
   pdp: [...OPS, route('POST', '/v1/decide', ['gateway', 'payments', 'ledger', OPERATOR], 'none', false), route('GET', '/admin/policies', [OPERATOR], 'none', false), route('PUT', '/admin/policies', [OPERATOR], 'none', false), route('POST', '/admin/rollback', [OPERATOR], 'none', false)],
-  gateway: [...OPS],
+  gateway: [...OPS, route('POST', '/admin/heap-snapshot', [OPERATOR], 'none', false)],
   payments: [...OPS, route('POST', '/payments', ['gateway'], 'access+txn', true), route('GET', '/encryption-keys', ['gateway', OPERATOR], 'none', false), route('POST', '/admin/rotate-encryption-key', [OPERATOR], 'none', false)],
   ledger: [...OPS, route('POST', '/entries', ['payments'], 'access+txn', true), route('GET', '/entries/:id', ['payments'], 'access+txn', true), route('GET', '/admin/entries', [OPERATOR], 'none', false)],
 };

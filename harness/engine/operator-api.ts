@@ -130,6 +130,11 @@ export class OperatorApi {
     return this.#json('pdp', 'POST /admin/rollback', toVersion ? { toVersion } : {});
   }
 
+  /** The gateway writes a heap snapshot of itself into the state folder; returns its path. */
+  gatewayHeapSnapshot(): Promise<{ file: string }> {
+    return this.#json('gateway', 'POST /admin/heap-snapshot');
+  }
+
   /** Payments' encryption key: next becomes current, current retires (it still opens for its window). */
   rotateEncryptionKey(): Promise<{ current: string; retired: string; next: string }> {
     return this.#json('payments', 'POST /admin/rotate-encryption-key');

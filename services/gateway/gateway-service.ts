@@ -5,7 +5,11 @@
  */
 import { readJsonBody, readJsonWithRaw, BodyError } from '../kit/http/json-body.ts';
 import { sendError, sendJson } from '../kit/http/respond.ts';
-import { verified, type Guard, type RouteFacts, type RouteHandler } from '../kit/http/mesh-router.ts';
+import { verified, type Guard, type MtlsRouteHandler, type RouteFacts, type RouteHandler } from '../kit/http/mesh-router.ts';
+import { chmodSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
+import { logRequestBody } from '../kit/log/logger.ts';
+import { statePaths } from '../kit/state-layout.ts';
 import { audit } from '../kit/log/audit.ts';
 import { AccessTokenVerifier } from '../kit/tokens/access-token-verifier.ts';
 import { readBearer } from '../kit/tokens/bearer.ts';
@@ -84,6 +88,7 @@ function publicPort(workload: Workload): PublicPortSpec {
     },
     'POST /payments': async (ctx) => {
       const { value, raw } = await readJsonWithRaw(ctx.req, PUBLIC_BODY_LIMIT);
+      logRequestBody(workload.logger, { route: 'POST /payments', body: value, raw, request_id: ctx.requestId, correlation_id: ctx.correlationId });
       const parsed = value as { amount?: unknown; currency?: unknown } | null;
       const amount = typeof parsed?.amount === 'number' ? parseAmount(parsed.amount) : undefined;
       if (!amount?.ok || typeof parsed?.currency !== 'string') throw new BodyError('body_invalid', `amount ${amount && !amount.ok ? amount.problem : 'must be a number'}; currency must be a string`);
@@ -115,7 +120,18 @@ function publicPort(workload: Workload): PublicPortSpec {
 }
 
 export async function startGatewayService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<Workload> {
-  const spec: Parameters<typeof startWorkload>[0] = { config, handlers: () => ({}), publicPort, clock };
+  const handlers = (workload: Workload): Record<string, MtlsRouteHandler> => ({
+    // The operator's memory dump of the edge: what a debugging session (or an attacker on the host) could read.
+    'POST /admin/heap-snapshot': async (ctx) => {
+      ctx.req.resume();
+      const file = statePaths(workload.config.stateDir).heapSnapshot('gateway');
+      writeHeapSnapshot(file);
+      chmodSync(file, 0o600);
+      audit(workload.logger, { event: 'admin_action', action: 'heap_snapshot', file, request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
+      sendJson(ctx.res, 200, { file });
+    },
+  });
+  const spec: Parameters<typeof startWorkload>[0] = { config, handlers, publicPort, clock };
   if (joinToken !== undefined) spec.joinToken = joinToken;
   return startWorkload(spec);
 }

@@ -26,6 +26,8 @@ export function statePaths(stateDir: string) {
     cardKey: join(root, 'payments', 'card-key'),
     /** A workload's (or the PDP's decision log's) JSON lines. */
     log: (name: string) => join(logs, `${name}.log`),
+    /** A heap snapshot the operator asked a workload for (POST /admin/heap-snapshot). */
+    heapSnapshot: (name: string) => join(logs, `${name}.heapsnapshot`),
     /** What the launcher keeps of a workload's stdout and stderr. */
     stdioLog: (name: string) => join(logs, `${name}.stdio.log`),
     /** A static certificate and key copied to a workload (the shared-certificate misconfiguration). */
