@@ -7,13 +7,12 @@
 import https from 'node:https';
 import { formatMinorUnits, parseAmount } from '../../services/kit/amount.ts';
 import { currentEncryptionKey } from '../../services/kit/e2ee/encryption-key-check.ts';
-import type { EncryptionJwks } from '../../services/kit/e2ee/sealed-card.ts';
+import { ENCRYPTION_KEYS_PATH, type EncryptionJwks } from '../../services/kit/e2ee/sealed-card.ts';
 import { sealCard } from '../../services/kit/e2ee/seal-card.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
 import type { PaymentBody } from './payment.ts';
 
-export const ENCRYPTION_KEYS_PATH = '/.well-known/payments-encryption-keys';
 /** How long a fetched key set is used before it is fetched again (payments rotates hourly and publishes next ahead). */
 const KEY_SET_TTL_MS = 30_000;
 

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalMesh } from '../mesh/local-mesh.ts';
 import { samplePayment } from '../actors/payment.ts';
-import { ENCRYPTION_KEYS_PATH, sealPaymentWith } from '../actors/card-sealer.ts';
-import type { EncryptionJwks } from '../../services/kit/e2ee/sealed-card.ts';
+import { fetchEncryptionKeysFrom, sealPaymentWith } from '../actors/card-sealer.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { latencySpec, rotated, type BenchContext } from './bench-context.ts';
 import { closedLoop } from './load.ts';
@@ -53,13 +52,7 @@ async function startPaymentMesh(id: 'on' | 'off'): Promise<PaymentMesh> {
     });
   // With the controls on the client seals each card for payments (its cost is part of the payment); off, it sends it in clear.
   const bundle = readFileSync(record.caBundle, 'utf8');
-  const keys = await new Promise<EncryptionJwks>((resolve, reject) => {
-    https.get(new URL(ENCRYPTION_KEYS_PATH, gateway.publicUrl), { agent }, (res) => {
-      let data = '';
-      res.on('data', (c: Buffer) => (data += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(data) as EncryptionJwks) : reject(new Error(`payment bench: ${ENCRYPTION_KEYS_PATH} answered ${res.statusCode}`))));
-    }).on('error', reject);
-  });
+  const keys = await fetchEncryptionKeysFrom(gateway.publicUrl!, bundle);
   const body = async (reference: string) => (id === 'on' ? sealPaymentWith(bundle, keys, samplePayment(reference)) : samplePayment(reference));
   const users = JSON.parse(readFileSync(record.users!, 'utf8')) as Record<string, string>;
   const login = await post('/login', { username: BENCH_USER, password: users[BENCH_USER] });

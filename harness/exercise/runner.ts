@@ -270,7 +270,7 @@ async function startAttack(engine: MeshEngine, inject: Inject, correlationId: st
   leaked.set(inject.id, { serial: actor.serial, creds: actor.credentials });
   state.evidence(inject.id, 'fired', `${action.attack} as ${actor.spiffeId} (certificate ${actor.serial}) against ${target}, correlation id ${correlationId}`);
   const intervalMs = 1000 / Math.min(action.ratePerSecond ?? 5, 20);
-  const nextRequest = await attackRequests(engine, inject, action.attack, actor, target, correlationId, state);
+  const nextRequest = await attackRequests(engine, inject, action.attack, actor, target, state);
   let running = true;
   let inFlight: Promise<unknown> = Promise.resolve();
   const loop = (async () => {
@@ -307,7 +307,7 @@ interface AttackRequest {
 }
 
 /** What each request of an attack carries; the token attacks mint fresh single-use tokens per request. */
-async function attackRequests(engine: MeshEngine, inject: Inject, attack: string, actor: Impersonator, target: ServiceName, correlationId: string, state: ExerciseState): Promise<() => Promise<AttackRequest>> {
+async function attackRequests(engine: MeshEngine, inject: Inject, attack: string, actor: Impersonator, target: ServiceName, state: ExerciseState): Promise<() => Promise<AttackRequest>> {
   const headers = { connection: 'close' };
   const reference = () => newReference(`ex-${inject.id.slice(0, 40)}`);
   if (attack === 'forged-token') {

@@ -1,11 +1,5 @@
+import { headerOf, withHeader } from '../../harness/attacks/sealed-card-tamper.ts';
 import { cardAttackScenario } from '../../harness/gate/card-attack.ts';
-
-/** The sealed card with its protected header replaced (the rest kept): what a downgrade looks like on the wire. */
-function withHeader(jwe: string, header: Record<string, unknown>): string {
-  const parts = jwe.split('.');
-  parts[0] = Buffer.from(JSON.stringify(header)).toString('base64url');
-  return parts.join('.');
-}
 
 export const scenario = cardAttackScenario({
   meta: {
@@ -20,7 +14,7 @@ export const scenario = cardAttackScenario({
   reason: 'card_alg_not_allowed',
   tamper: async (_ctx, payment, seal) => {
     const sealed = await seal(payment);
-    const kid = (JSON.parse(Buffer.from(sealed.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    const kid = String(headerOf(sealed).kid);
     return [
       { variant: 'RSA1_5', card: withHeader(sealed, { alg: 'RSA1_5', enc: 'A256GCM', kid }) },
       { variant: 'PBES2 with 10 million iterations', card: withHeader(sealed, { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2s: 'c2FsdHNhbHRzYWx0', p2c: 10_000_000, kid }) },

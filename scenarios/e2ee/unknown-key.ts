@@ -1,7 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { sealForOwnKey } from '../../harness/attacks/sealed-card-tamper.ts';
 import { cardAttackScenario } from '../../harness/gate/card-attack.ts';
-import { formatMinorUnits, parseAmount } from '../../services/kit/amount.ts';
-import { sealCard } from '../../services/kit/e2ee/seal-card.ts';
 
 export const scenario = cardAttackScenario({
   meta: {
@@ -14,13 +12,8 @@ export const scenario = cardAttackScenario({
     control: { kind: 'code', location: 'services/payments/encryption-keys.ts', description: 'a card opens only with a key payments holds: current, next, or retired within its window' },
   },
   reason: 'card_key_unknown',
-  tamper: async (_ctx, payment) => {
-    const own = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const amount = parseAmount(payment.amount);
-    const binding = { reference: payment.reference, amount: amount.ok ? formatMinorUnits(amount.minor) : String(payment.amount), currency: payment.currency };
-    return [
-      { variant: 'a key id payments never published', card: await sealCard(payment.card, binding, { key: own.publicKey, kid: 'attacker-key-1' }) },
-      { variant: 'a key id shaped like payments’ own, never published', card: await sealCard(payment.card, binding, { key: own.publicKey, kid: 'AAAAAAAAAAAAAAAA' }) },
-    ];
-  },
+  tamper: async (_ctx, payment) => [
+    { variant: 'a key id payments never published', card: await sealForOwnKey(payment, 'attacker-key-1') },
+    { variant: 'a key id shaped like payments’ own, never published', card: await sealForOwnKey(payment, 'AAAAAAAAAAAAAAAA') },
+  ],
 });

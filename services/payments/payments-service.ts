@@ -15,7 +15,7 @@ import { CardVault } from './card-vault.ts';
 import { cardProblems, validatePaymentRequest, type PaymentRequest } from './payment-request.ts';
 import { PaymentsEncryptionKeys } from './encryption-keys.ts';
 import { formatMinorUnits } from '../kit/amount.ts';
-import type { CardPlaintext } from '../kit/e2ee/sealed-card.ts';
+import { ENCRYPTION_KEYS_PATH, type CardPlaintext } from '../kit/e2ee/sealed-card.ts';
 import type { Refusal } from '../kit/http/mesh-router.ts';
 import type { CardReason } from '../kit/reasons.ts';
 import { withCardOpenSpan } from '../kit/telemetry/spans.ts';
@@ -124,4 +124,3 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
 
 /** How often payments' encryption key rotates (its certificate lives 6 h, so a key is certified for its whole life). */
 export const ENCRYPTION_KEY_ROTATION_MS = 60 * 60_000;
-export const ENCRYPTION_KEYS_PATH = '/.well-known/payments-encryption-keys';

@@ -6,6 +6,9 @@
  * sealed for one payment cannot be moved to another. Nothing else is accepted.
  */
 
+/** Where the gateway's public port serves payments' encryption key set. */
+export const ENCRYPTION_KEYS_PATH = '/.well-known/payments-encryption-keys';
+
 /** The only key-management algorithms payments opens (no RSA1_5, PBES2, dir, ...). */
 export const CARD_KEY_ALGORITHMS = ['ECDH-ES+A256KW'] as const;
 /** The only content encryption. */
