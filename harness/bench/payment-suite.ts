@@ -28,6 +28,7 @@ interface PaymentMesh {
   mesh: LocalMesh;
   dir: string;
   pids: number[];
+  relogin(): Promise<void>;
   pay(): Promise<void>;
   close(): Promise<void>;
 }
@@ -55,15 +56,22 @@ async function startPaymentMesh(id: 'on' | 'off'): Promise<PaymentMesh> {
   const keys = await fetchEncryptionKeysFrom(gateway.publicUrl!, bundle);
   const body = async (reference: string) => (id === 'on' ? sealPaymentWith(bundle, keys, samplePayment(reference)) : samplePayment(reference));
   const users = JSON.parse(readFileSync(record.users!, 'utf8')) as Record<string, string>;
-  const login = await post('/login', { username: BENCH_USER, password: users[BENCH_USER] });
-  if (login.status !== 200) throw new Error(`payment bench: login answered ${login.status}: ${login.body.slice(0, 200)}`);
-  let token = (JSON.parse(login.body) as { access_token: string }).access_token;
+  const login = async () => {
+    const res = await post('/login', { username: BENCH_USER, password: users[BENCH_USER] });
+    if (res.status !== 200) throw new Error(`payment bench: login answered ${res.status}: ${res.body.slice(0, 200)}`);
+    return (JSON.parse(res.body) as { access_token: string }).access_token;
+  };
+  let token = await login();
   let n = 0;
   return {
     id,
     mesh,
     dir,
     pids: record.services.map((s) => s.pid),
+    // A full run outlasts the user token: each repetition logs in afresh, outside the measured loop.
+    relogin: async () => {
+      token = await login();
+    },
     pay: async () => {
       const res = await post('/payments', await body(`bench-${id}-${n++}`), { authorization: `Bearer ${token}` });
       if (res.status !== 201 && res.status !== 200) throw new Error(`payment bench (controls ${id}): payment answered ${res.status}: ${res.body.slice(0, 200)}`);
@@ -99,6 +107,7 @@ export async function paymentRep(ctx: Pick<BenchContext, 'config' | 'recorder'>,
   // Payments are heavier than one hop: a fifth of a rung's requests each.
   const requests = Math.max(20, Math.round(ctx.config.requests / 5));
   for (const m of rotated(p.meshes, rep)) {
+    await m.relogin();
     await closedLoop(m.pay, { concurrency: 1, requests: Math.max(5, Math.round(ctx.config.warmup / 5)), warmup: 0, timeoutMs: ctx.config.runTimeoutMs });
     const before = m.pids.reduce((sum, pid) => sum + procCpuUs(pid), 0);
     const r = await closedLoop(m.pay, { concurrency: 1, requests, warmup: 0, timeoutMs: ctx.config.runTimeoutMs });
