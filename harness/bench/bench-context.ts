@@ -39,7 +39,8 @@ export const pLabel = (p: Percentile) => `p${String(p).replace('.', '')}`;
 
 /** Records p50/p90/p99/p99.9 of one run under `<id>.<p>` and merges the histogram for the curve. */
 export function recordPercentiles(ctx: BenchContext, id: string, label: string, histogram: LatencyHistogram, percentiles: readonly Percentile[] = PERCENTILES): void {
-  for (const p of percentiles) ctx.recorder.record(latencySpec(`${id}.${pLabel(p)}`, `${label}, p${p}`), histogram.getValueAtPercentile(p));
+  const n = histogram.totalCount;
+  for (const p of percentiles) ctx.recorder.record({ ...latencySpec(`${id}.${pLabel(p)}`, `${label}, p${p}`), tailSamples: Math.floor(n * (1 - p / 100)) }, histogram.getValueAtPercentile(p));
   let merged = ctx.merged.get(id);
   if (!merged) ctx.merged.set(id, (merged = latencyHistogram()));
   merged.add(histogram);

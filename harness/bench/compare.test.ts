@@ -13,7 +13,7 @@ function repetitions(random: () => number, median: number, n = 5): number[] {
   });
 }
 
-function report(figures: Array<{ id: string; reps: number[]; better?: Better }>): BenchReport {
+function report(figures: Array<{ id: string; reps: number[]; better?: Better; tailSamples?: number }>): BenchReport {
   return {
     format: BENCH_FORMAT,
     startedAt: '2026-01-01T00:00:00.000Z',
@@ -21,7 +21,7 @@ function report(figures: Array<{ id: string; reps: number[]; better?: Better }>)
     config: QUICK,
     suites: ['ladder'],
     environment: { cpuModel: 'x', cores: 2, cpuFlags: [], memoryMB: 1, kernel: 'k', platform: 'p', node: 'v24', nodeOpenssl: '3', opensslCli: undefined, nginx: undefined, loadAverageBefore: [0, 0, 0] },
-    figures: figures.map((f) => figureOf({ id: f.id, label: f.id, unit: f.better === 'higher' ? 'per_s' : 'µs', better: f.better ?? 'lower' }, f.reps)),
+    figures: figures.map((f) => figureOf({ id: f.id, label: f.id, unit: f.better === 'higher' ? 'per_s' : 'µs', better: f.better ?? 'lower', ...(f.tailSamples !== undefined ? { tailSamples: f.tailSamples } : {}) }, f.reps)),
     curves: [],
     missing: [],
     notes: [],
@@ -61,6 +61,14 @@ describe('bench compare statistics (synthetic repetitions, nothing timed)', () =
     const small = c.figures.find((f) => f.id === 'small')!;
     expect(small.low).toBeGreaterThan(0);
     expect(small.verdict).toBe('same');
+  });
+
+  it('calls no change in a tail percentile that too few samples reach (the p99.9 of 150 requests is their maximum)', () => {
+    // A doubling the statistics would call worse, on a p99.9 that no sample of either run lies beyond.
+    const c = compareReports(report([{ id: 'p999', reps: [100, 101, 99], tailSamples: 0 }, { id: 'p50', reps: [50, 51, 49], tailSamples: 75 }]), report([{ id: 'p999', reps: [200, 202, 198], tailSamples: 0 }, { id: 'p50', reps: [100, 102, 98], tailSamples: 75 }]), 0.1);
+    expect(c.thinTails).toEqual(['p999']);
+    expect(c.figures.map((f) => [f.id, f.verdict])).toEqual([['p50', 'worse']]);
+    expect(c.regressions).toBe(1);
   });
 
   it('lists figures present in only one report instead of comparing them', () => {

@@ -24,8 +24,13 @@ export interface Comparison {
   figures: FigureComparison[];
   /** In one report only: not compared. */
   unmatched: string[];
+  /** Tail percentiles with too few samples past them in one of the runs to call a change (a longer run can). */
+  thinTails: string[];
   regressions: number;
 }
+
+/** A percentile whose tail holds fewer samples than this in a repetition says nothing about a change in it. */
+export const MIN_TAIL_SAMPLES = 10;
 
 export function compareFigures(base: Figure, head: Figure, threshold: number): FigureComparison {
   const ci = bootstrapTwoSample(base.reps, head.reps, (b, h) => (h - b) / b);
@@ -41,15 +46,17 @@ export function compareReports(base: BenchReport, head: BenchReport, threshold: 
   const heads = new Map(head.figures.map((f) => [f.id, f]));
   const figures: FigureComparison[] = [];
   const unmatched: string[] = [];
+  const thinTails: string[] = [];
   for (const b of base.figures) {
     const h = heads.get(b.id);
     // A figure from one repetition has no interval: it cannot support a verdict.
     if (!h || b.reps.length < 2 || h.reps.length < 2 || b.estimate === 0) unmatched.push(b.id);
+    else if (Math.min(b.tailSamples ?? Infinity, h.tailSamples ?? Infinity) < MIN_TAIL_SAMPLES) thinTails.push(b.id);
     else figures.push(compareFigures(b, h, threshold));
     heads.delete(b.id);
   }
   unmatched.push(...heads.keys());
-  return { threshold, figures, unmatched, regressions: figures.filter((f) => f.verdict === 'worse').length };
+  return { threshold, figures, unmatched, thinTails, regressions: figures.filter((f) => f.verdict === 'worse').length };
 }
 
 const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} %`;
@@ -58,6 +65,7 @@ export function renderComparison(c: Comparison): string {
   const lines = [`threshold ${(c.threshold * 100).toFixed(0)} %; a change is real when its 95 % interval excludes zero and it passes the threshold`, ''];
   for (const f of c.figures) lines.push(`${f.verdict.padEnd(6)} ${pct(f.change).padStart(9)} [${pct(f.low)}, ${pct(f.high)}]  ${f.id}  ${f.label}`);
   if (c.unmatched.length) lines.push('', `not compared (in one report only, or fewer than 2 repetitions): ${c.unmatched.join(', ')}`);
+  if (c.thinTails.length) lines.push('', `not compared (fewer than ${MIN_TAIL_SAMPLES} samples past the percentile in a repetition; a longer run measures them): ${c.thinTails.join(', ')}`);
   lines.push('', `${c.regressions} regression${c.regressions === 1 ? '' : 's'}`);
   return lines.join('\n') + '\n';
 }

@@ -14,6 +14,8 @@ export interface Figure {
   estimate: number;
   low: number;
   high: number;
+  /** For a latency percentile: the fewest samples at or past it in any repetition (the p99.9 of 150 samples rests on none). */
+  tailSamples?: number;
 }
 
 export interface FigureSpec {
@@ -21,6 +23,7 @@ export interface FigureSpec {
   label: string;
   unit: Unit;
   better: Better;
+  tailSamples?: number;
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
@@ -54,7 +57,9 @@ export class FigureRecorder {
 
   record(spec: FigureSpec, value: number): void {
     if (!Number.isFinite(value)) throw new Error(`figure ${spec.id}: measured a non-finite value (${value})`);
-    this.#specs.set(spec.id, spec);
+    const seen = this.#specs.get(spec.id)?.tailSamples;
+    // The weakest repetition decides what the figure can support.
+    this.#specs.set(spec.id, seen !== undefined && spec.tailSamples !== undefined ? { ...spec, tailSamples: Math.min(seen, spec.tailSamples) } : spec);
     const list = this.#values.get(spec.id) ?? [];
     list.push(value);
     this.#values.set(spec.id, list);
