@@ -29,6 +29,7 @@ import { PolicyEnforcer, type DecideFn } from '../../services/kit/pep/policy-enf
 import { DEFAULT_SETTINGS } from '../../services/kit/workload/settings.ts';
 import { PaymentsEncryptionKeys } from '../../services/payments/encryption-keys.ts';
 import { publicKeyFromPem } from '../../services/ca/authority.ts';
+import { ENCRYPTION_CERT_TTL_SECONDS } from '../../services/ca/ca-service.ts';
 import { formatMinorUnits } from '../../services/kit/amount.ts';
 import type { DecisionResponse } from '../../services/kit/pep/decision-types.ts';
 import { CardVault } from '../../services/payments/card-vault.ts';
@@ -72,7 +73,7 @@ async function start(jwksDocument: JwksDocument, sidecarKey: string) {
   const txnVerifier = new TxnTokenVerifier({ issuer: STS_ISSUER, jwks, replay: new ReplayCache({ maxEntries: 1_000_000 }) });
   const vault = new CardVault(randomBytes(32));
   // Payments' side of end-to-end encryption: keys certified for payments by this CA, as the mesh's are.
-  const encryption = await PaymentsEncryptionKeys.create({ certify: async (pem) => (await ca.ca.authority.issue({ spiffeId: spiffeIdFor('payments'), publicKey: publicKeyFromPem(pem), use: 'key-agreement' })).certPem });
+  const encryption = await PaymentsEncryptionKeys.create({ certify: async (pem) => (await ca.ca.authority.issue({ spiffeId: spiffeIdFor('payments'), publicKey: publicKeyFromPem(pem), use: 'key-agreement', ttlSeconds: ENCRYPTION_CERT_TTL_SECONDS })).certPem });
   const revocation = new RevocationList(server.bundlePem);
 
   const handlerFor = (rung: Rung): Handler => async (req, res, peer) => {
