@@ -10,10 +10,11 @@ import { keepAliveSender, type RequestPlan } from './senders.ts';
 /** A request plan with enough fresh transaction tokens for warm-up plus `requests`. */
 export async function planFor(ctx: BenchContext, rung: Rung, requests: number, payload = DEFAULT_PAYLOAD): Promise<RequestPlan> {
   const plan: RequestPlan = { body: paymentBody(payload) };
-  if (rung.controls.accessToken) plan.accessToken = await ctx.tokens.accessToken();
-  if (rung.controls.txnToken) plan.txnTokens = await ctx.tokens.txnTokens(requests + ctx.config.warmup);
   // Each payment's card sealed by the client beforehand (its cost is the micro suite's "client seal"); the rung measures payments opening it.
   if (rung.controls.fieldEncryption) plan.bodies = await sealedBodies(ctx, payload, requests + ctx.config.warmup);
+  // Tokens last: a transaction token lives 30 s from its minting, and the run must fit in that.
+  if (rung.controls.accessToken) plan.accessToken = await ctx.tokens.accessToken();
+  if (rung.controls.txnToken) plan.txnTokens = await ctx.tokens.txnTokens(requests + ctx.config.warmup);
   return plan;
 }
 
