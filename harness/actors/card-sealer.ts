@@ -5,9 +5,10 @@
  * bound to the payment. Every actor that sends a payment goes through here.
  */
 import https from 'node:https';
+import type { KeyObject } from 'node:crypto';
 import { formatMinorUnits, parseAmount } from '../../services/kit/amount.ts';
 import { currentEncryptionKey } from '../../services/kit/e2ee/encryption-key-check.ts';
-import { ENCRYPTION_KEYS_PATH, type EncryptionJwks } from '../../services/kit/e2ee/sealed-card.ts';
+import { ENCRYPTION_KEYS_PATH, type CardBinding, type EncryptionJwks } from '../../services/kit/e2ee/sealed-card.ts';
 import { sealCard } from '../../services/kit/e2ee/seal-card.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
@@ -15,6 +16,12 @@ import type { PaymentBody } from './payment.ts';
 
 /** How long a fetched key set is used before it is fetched again (payments rotates hourly and publishes next ahead). */
 const KEY_SET_TTL_MS = 30_000;
+
+/** A checked encryption key of payments and its id. */
+export interface Recipient {
+  key: KeyObject;
+  kid: string;
+}
 
 export interface SealedPaymentBody extends Omit<PaymentBody, 'card'> {
   card: string;
@@ -48,15 +55,27 @@ export function fetchEncryptionKeysFrom(gatewayPublicUrl: string, bundlePem: str
   });
 }
 
-/** Seals for the key set given, after checking it: throws naming why a key is not payments'. */
-export async function sealPaymentWith(bundlePem: string, jwks: EncryptionJwks, payment: PaymentBody): Promise<SealedPaymentBody> {
-  const checked = await currentEncryptionKey(jwks, bundlePem, spiffeIdFor('payments'));
+/** The key to seal for: the key set's current key once its certificate is checked; throws naming why it is not payments'. */
+export function recipientOf(bundlePem: string, jwks: EncryptionJwks): Recipient {
+  const checked = currentEncryptionKey(jwks, bundlePem, spiffeIdFor('payments'));
   if (!checked.ok) throw new CardSealRefused(checked.problem);
-  // An amount payments will refuse anyway (a test of the amount checks) is bound as written.
+  return { key: checked.key, kid: checked.jwk.kid };
+}
+
+/** What a sealed card is bound to; an amount payments will refuse anyway (a test of the amount checks) is bound as written. */
+export function bindingOf(payment: PaymentBody): CardBinding {
   const amount = typeof payment.amount === 'number' ? parseAmount(payment.amount) : undefined;
-  const bound = amount?.ok ? formatMinorUnits(amount.minor) : String(payment.amount);
-  const card = await sealCard(payment.card, { reference: payment.reference, amount: bound, currency: String(payment.currency) }, { key: checked.key, kid: checked.jwk.kid });
-  return { ...payment, card };
+  return { reference: payment.reference, amount: amount?.ok ? formatMinorUnits(amount.minor) : String(payment.amount), currency: String(payment.currency) };
+}
+
+/** The payment with its card sealed for `recipient`. */
+export async function sealPaymentFor(recipient: Recipient, payment: PaymentBody): Promise<SealedPaymentBody> {
+  return { ...payment, card: await sealCard(payment.card, bindingOf(payment), recipient) };
+}
+
+/** Seals for the key set given, after checking it. */
+export async function sealPaymentWith(bundlePem: string, jwks: EncryptionJwks, payment: PaymentBody): Promise<SealedPaymentBody> {
+  return sealPaymentFor(recipientOf(bundlePem, jwks), payment);
 }
 
 /** The client refused to seal: the key it was handed is not payments'. */
@@ -64,14 +83,15 @@ export class CardSealRefused extends Error {
   override name = 'CardSealRefused';
 }
 
-const cache = new WeakMap<MeshEngine, { jwks: EncryptionJwks; at: number }>();
+// The checked key, not only the key set: its certificate is verified once per fetch, not once per payment.
+const cache = new WeakMap<MeshEngine, { recipient: Recipient; at: number }>();
 
-/** Seals with payments' current key set (fetched through the gateway, cached briefly per engine). */
+/** Seals with payments' current key (fetched through the gateway and checked, cached briefly per engine). */
 export async function sealPayment(engine: MeshEngine, payment: PaymentBody): Promise<SealedPaymentBody> {
   const hit = cache.get(engine);
-  const fresh = hit && Date.now() - hit.at < KEY_SET_TTL_MS ? hit : { jwks: await fetchEncryptionKeys(engine), at: Date.now() };
+  const fresh = hit && Date.now() - hit.at < KEY_SET_TTL_MS ? hit : { recipient: recipientOf(engine.trustBundle(), await fetchEncryptionKeys(engine)), at: Date.now() };
   cache.set(engine, fresh);
-  return sealPaymentWith(engine.trustBundle(), fresh.jwks, payment);
+  return sealPaymentFor(fresh.recipient, payment);
 }
 
 /** A payment body whose card is still in clear. */

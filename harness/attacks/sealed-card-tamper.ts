@@ -1,8 +1,8 @@
 /** What a compromised hop can do to a sealed card (a compact JWE) without payments' private key. */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { formatMinorUnits, parseAmount } from '../../services/kit/amount.ts';
 import { sealCard } from '../../services/kit/e2ee/seal-card.ts';
 import type { PaymentBody } from '../actors/payment.ts';
+import { bindingOf } from '../actors/card-sealer.ts';
 
 /** The protected header, decoded. */
 export function headerOf(jwe: string): Record<string, unknown> {
@@ -27,6 +27,5 @@ export function flipBit(jwe: string, index: number): string {
 
 /** The payment's card sealed for a key of the attacker's own (a fresh one unless given), under any key id. */
 export async function sealForOwnKey(payment: PaymentBody, kid: string, key: KeyObject = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey): Promise<string> {
-  const amount = parseAmount(payment.amount);
-  return sealCard(payment.card, { reference: payment.reference, amount: amount.ok ? formatMinorUnits(amount.minor) : String(payment.amount), currency: payment.currency }, { key, kid });
+  return sealCard(payment.card, bindingOf(payment), { key, kid });
 }

@@ -30,7 +30,7 @@ import { DEFAULT_SETTINGS } from '../../services/kit/workload/settings.ts';
 import { PaymentsEncryptionKeys } from '../../services/payments/encryption-keys.ts';
 import { publicKeyFromPem } from '../../services/ca/authority.ts';
 import { ENCRYPTION_CERT_TTL_SECONDS } from '../../services/ca/ca-service.ts';
-import { formatMinorUnits } from '../../services/kit/amount.ts';
+import { formatMinorUnits, parseAmount } from '../../services/kit/amount.ts';
 import type { DecisionResponse } from '../../services/kit/pep/decision-types.ts';
 import { CardVault } from '../../services/payments/card-vault.ts';
 import { spiffeIdFor, TRUST_DOMAIN } from '../../services/kit/spiffe.ts';
@@ -101,7 +101,9 @@ async function start(jwksDocument: JwksDocument, sidecarKey: string) {
     if (c.fieldEncryption) {
       // The client sealed the card for payments; payments opens it (binding checked) and seals the number for the ledger.
       const payment = JSON.parse(body.toString('utf8')) as { card: unknown; reference: string; amount: number; currency: string };
-      const opened = await encryption.open(payment.card, { reference: payment.reference, amount: formatMinorUnits(Math.round(payment.amount * 100)), currency: payment.currency });
+      const amount = parseAmount(payment.amount);
+      if (!amount.ok) return refuse(400, 'body_invalid');
+      const opened = await encryption.open(payment.card, { reference: payment.reference, amount: formatMinorUnits(amount.minor), currency: payment.currency });
       if (!opened.ok) return refuse(400, opened.reason);
       card = vault.seal(opened.card.number);
     }

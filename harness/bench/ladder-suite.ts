@@ -2,7 +2,7 @@
 import type { BenchContext } from './bench-context.ts';
 import { cpuSpec, measureClosed, recordPercentiles, rotated } from './bench-context.ts';
 import { BENCH_AMOUNT, BENCH_CURRENCY, DEFAULT_PAYLOAD, paymentBody } from './bench-payload.ts';
-import { sealPaymentWith } from '../actors/card-sealer.ts';
+import { recipientOf, sealPaymentFor } from '../actors/card-sealer.ts';
 import { differenceOf, ratioOf, type Figure } from './figure.ts';
 import { LADDER, type Rung } from './ladder-rungs.ts';
 import { keepAliveSender, type RequestPlan } from './senders.ts';
@@ -21,9 +21,10 @@ export async function planFor(ctx: BenchContext, rung: Rung, requests: number, p
 /** `count` payment bodies of `bytes`, each card sealed as a client seals it for payments' current key. */
 async function sealedBodies(ctx: BenchContext, bytes: number, count: number): Promise<string[]> {
   const pad = JSON.parse(paymentBody(bytes)) as { pad: string };
+  const recipient = recipientOf(ctx.ladder.server.bundlePem, ctx.ladder.encryptionKeys);
   const bodies: string[] = [];
   for (let i = 0; i < count; i++) {
-    const sealed = await sealPaymentWith(ctx.ladder.server.bundlePem, ctx.ladder.encryptionKeys, { amount: BENCH_AMOUNT, currency: BENCH_CURRENCY, card: { number: '4111111111111111', expiry: '12/39' }, reference: `bench-${i}` });
+    const sealed = await sealPaymentFor(recipient, { amount: BENCH_AMOUNT, currency: BENCH_CURRENCY, card: { number: '4111111111111111', expiry: '12/39' }, reference: `bench-${i}` });
     bodies.push(JSON.stringify({ ...sealed, pad: pad.pad.slice(0, Math.max(0, pad.pad.length - sealed.card.length)) }));
   }
   return bodies;

@@ -11,7 +11,7 @@ import { JwksCache } from '../../services/kit/tokens/jwks-cache.ts';
 import { MeshClient } from '../../services/kit/mtls/client.ts';
 import { certThumbprint } from '../../services/kit/mtls/peer-identity.ts';
 import { embeddedPdp } from '../../services/pdp/embedded-pdp.ts';
-import { currentEncryptionKey } from '../../services/kit/e2ee/encryption-key-check.ts';
+import { recipientOf } from '../actors/card-sealer.ts';
 import { sealCard } from '../../services/kit/e2ee/seal-card.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
 import { STS_ISSUER } from '../../services/sts/token-issuer.ts';
@@ -50,9 +50,7 @@ export async function prepareMicro(ctx: BenchContext): Promise<MicroParts> {
   const decision = paymentDecision(txn);
   const embedded: DecideFn = await embeddedPdp();
   const client = new MeshClient({ credentials: ctx.ladder.client });
-  const checked = await currentEncryptionKey(ctx.ladder.encryptionKeys, ctx.ladder.server.bundlePem, spiffeIdFor('payments'));
-  if (!checked.ok) throw new Error(`bench encryption key refused: ${checked.problem}`);
-  const recipient = { key: checked.key, kid: checked.jwk.kid };
+  const recipient = recipientOf(ctx.ladder.server.bundlePem, ctx.ladder.encryptionKeys);
   const signal = new AbortController().signal;
   const allow = async (p: ReturnType<DecideFn>) => {
     const r = await p;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalMesh } from '../mesh/local-mesh.ts';
 import { samplePayment } from '../actors/payment.ts';
-import { fetchEncryptionKeysFrom, sealPaymentWith } from '../actors/card-sealer.ts';
+import { fetchEncryptionKeysFrom, recipientOf, sealPaymentFor } from '../actors/card-sealer.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { latencySpec, rotated, type BenchContext } from './bench-context.ts';
 import { closedLoop } from './load.ts';
@@ -53,8 +53,8 @@ async function startPaymentMesh(id: 'on' | 'off'): Promise<PaymentMesh> {
     });
   // With the controls on the client seals each card for payments (its cost is part of the payment); off, it sends it in clear.
   const bundle = readFileSync(record.caBundle, 'utf8');
-  const keys = await fetchEncryptionKeysFrom(gateway.publicUrl!, bundle);
-  const body = async (reference: string) => (id === 'on' ? sealPaymentWith(bundle, keys, samplePayment(reference)) : samplePayment(reference));
+  const recipient = recipientOf(bundle, await fetchEncryptionKeysFrom(gateway.publicUrl!, bundle));
+  const body = async (reference: string) => (id === 'on' ? sealPaymentFor(recipient, samplePayment(reference)) : samplePayment(reference));
   const users = JSON.parse(readFileSync(record.users!, 'utf8')) as Record<string, string>;
   const login = async () => {
     const res = await post('/login', { username: BENCH_USER, password: users[BENCH_USER] });

@@ -15,7 +15,7 @@ async function setup() {
   const clock = new ManualClock(Date.now());
   const keys = await PaymentsEncryptionKeys.create({ clock, retireAfterMs: 60_000, certify: async (pem) => (await ca.issue({ spiffeId: PAYMENTS, publicKey: publicKeyFromPem(pem), use: 'key-agreement' })).certPem });
   const seal = async (binding = BINDING) => {
-    const checked = await currentEncryptionKey(keys.jwks(), ca.bundlePem, PAYMENTS);
+    const checked = currentEncryptionKey(keys.jwks(), ca.bundlePem, PAYMENTS);
     if (!checked.ok) throw new Error(checked.problem);
     return sealCard(CARD, binding, { key: checked.key, kid: checked.jwk.kid });
   };
@@ -29,11 +29,11 @@ describe('payments encryption keys', () => {
     expect(jwks.keys.map((k) => k.status)).toEqual(['current', 'next']);
     for (const jwk of jwks.keys) {
       expect(Object.keys(jwk).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'status', 'use', 'x', 'x5c', 'y']);
-      expect(await checkEncryptionKey(jwk, ca.bundlePem, PAYMENTS)).toMatchObject({ ok: true });
-      expect(await checkEncryptionKey(jwk, ca.bundlePem, spiffeIdFor('gateway'))).toMatchObject({ ok: false, problem: expect.stringMatching(/names spiffe:\/\/meshgate\.test\/payments, not spiffe:\/\/meshgate\.test\/gateway/) });
+      expect(checkEncryptionKey(jwk, ca.bundlePem, PAYMENTS)).toMatchObject({ ok: true });
+      expect(checkEncryptionKey(jwk, ca.bundlePem, spiffeIdFor('gateway'))).toMatchObject({ ok: false, problem: expect.stringMatching(/names spiffe:\/\/meshgate\.test\/payments, not spiffe:\/\/meshgate\.test\/gateway/) });
     }
     const other = await CertificateAuthority.create();
-    expect(await checkEncryptionKey(jwks.keys[0]!, other.bundlePem, PAYMENTS)).toMatchObject({ ok: false, problem: expect.stringMatching(/not issued by the mesh CA/) });
+    expect(checkEncryptionKey(jwks.keys[0]!, other.bundlePem, PAYMENTS)).toMatchObject({ ok: false, problem: expect.stringMatching(/not issued by the mesh CA/) });
   });
 
   it('opens a card sealed for its payment, and refuses it for another payment', async () => {

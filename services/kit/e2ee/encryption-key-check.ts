@@ -11,7 +11,7 @@ import type { EncryptionJwk, EncryptionJwks } from './sealed-card.ts';
 
 export type KeyCheck = { ok: true; key: KeyObject; jwk: EncryptionJwk } | { ok: false; problem: string };
 
-export async function checkEncryptionKey(jwk: EncryptionJwk, bundlePem: string, expectedSpiffeId: string, now = new Date()): Promise<KeyCheck> {
+export function checkEncryptionKey(jwk: EncryptionJwk, bundlePem: string, expectedSpiffeId: string, now = new Date()): KeyCheck {
   if (jwk?.kty !== 'EC' || jwk.crv !== 'P-256' || jwk.use !== 'enc' || typeof jwk.kid !== 'string') return { ok: false, problem: 'not a P-256 encryption key (kty EC, crv P-256, use enc, kid)' };
   if (!Array.isArray(jwk.x5c) || typeof jwk.x5c[0] !== 'string') return { ok: false, problem: `key ${jwk.kid} carries no x5c certificate` };
   let cert: X509Certificate;
@@ -33,7 +33,7 @@ export async function checkEncryptionKey(jwk: EncryptionJwk, bundlePem: string, 
 }
 
 /** The key to seal for: the current one of the set, checked. */
-export async function currentEncryptionKey(jwks: EncryptionJwks, bundlePem: string, expectedSpiffeId: string, now = new Date()): Promise<KeyCheck> {
+export function currentEncryptionKey(jwks: EncryptionJwks, bundlePem: string, expectedSpiffeId: string, now = new Date()): KeyCheck {
   const current = jwks?.keys?.find((k) => k.status === 'current');
   if (!current) return { ok: false, problem: 'the key set has no current key' };
   return checkEncryptionKey(current, bundlePem, expectedSpiffeId, now);
