@@ -79,6 +79,13 @@ describe('LeakScanner', () => {
     expect(generic.scanText(JSON.stringify({ msg: 'request', card: '4811063113206816' }), where)).toMatchObject([{ detector: 'luhn-card-number' }]);
   });
 
+  it('a hit description naming an all-digit span id is not itself a finding', () => {
+    const hit: LeakHit = { sink: 'span', detector: 'luhn-card-number', secretKind: 'card_number', field: 'attributes.card', span: { name: 'pay', spanId: '4811063113206816', traceId: '4811063113206816'.repeat(2), service: 'gateway' } };
+    expect(describeHit(hit)).toContain('span_id=4811063113206816');
+    expect(new LeakScanner({}).scanText(describeHit(hit), { sink: 'report' })).toEqual([]);
+    expect(new LeakScanner({}).scanText('span "pay" 4811063113206816 (gateway)', { sink: 'report' })).toMatchObject([{ detector: 'luhn-card-number' }]);
+  });
+
   it('finds each canary in each encoding in a log file, naming file, line and kind', async () => {
     const lines: string[] = [];
     const expected: Array<{ line: number; canary: Canary; encoding: string }> = [];

@@ -9,8 +9,8 @@ import { createPrivateKey } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { luhnValid } from '../../services/kit/luhn.ts';
 
-/** The value of a trace or span id field (JSON logs and span records) is an identifier, never a card number. */
-const TELEMETRY_ID_KEY = /"(?:trace_?id|span_?id|parent_?span_?id|traceId|spanId|parentSpanId)"\s*:\s*"$/i;
+/** The value of a trace or span id field (JSON logs, span records, logfmt and hit descriptions) is an identifier, never a card number. */
+const TELEMETRY_ID_KEY = /(?:"(?:trace_?id|span_?id|parent_?span_?id|traceId|spanId|parentSpanId)"\s*:\s*"|\b(?:trace_?id|span_?id|parent_?span_?id)=)$/i;
 import type { Canary } from './canaries.ts';
 import type { SpanRecord } from './span-record.ts';
 
@@ -308,7 +308,7 @@ export async function scanSinks(scanner: LeakScanner, sinks: SinkSet): Promise<L
 export function describeHit(hit: LeakHit): string {
   let where: string = hit.sink;
   if (hit.file) where += ` ${hit.file}:${hit.line ?? '?'}${hit.column ? `:${hit.column}` : ''}`;
-  else if (hit.span) where += ` span "${hit.span.name}" ${hit.span.spanId} (${hit.span.service || '?'})${hit.field ? ` ${hit.field}` : ''}`;
+  else if (hit.span) where += ` span "${hit.span.name}" span_id=${hit.span.spanId} (${hit.span.service || '?'})${hit.field ? ` ${hit.field}` : ''}`;
   else if (hit.source) where += ` ${hit.source}${hit.line ? `:${hit.line}` : ''}`;
   const how = hit.detector === 'canary' ? `canary ${hit.canaryId ?? ''} as ${hit.encoding ?? '?'}` : `detector ${hit.detector}`;
   return `${where}: ${hit.secretKind} (${how})`;
