@@ -2,7 +2,7 @@
 import type { BenchConfig } from './bench-config.ts';
 import type { BenchTokens } from './bench-tokens.ts';
 import { FigureRecorder, type FigureSpec } from './figure.ts';
-import { latencyHistogram, type LatencyHistogram, type Percentile, PERCENTILES } from './histogram.ts';
+import { latencyHistogram, type LatencyHistogram, type Percentile, PERCENTILES } from '../stats/latency-histogram.ts';
 import type { LadderProcess } from './ladder-process.ts';
 import { closedLoop, type LoadResult } from './load.ts';
 import type { MissingRung } from './missing-tool.ts';

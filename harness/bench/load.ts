@@ -4,7 +4,7 @@
  * answers do, and latency is counted from the scheduled send time (coordinated
  * omission corrected), with the uncorrected figure beside it.
  */
-import { latencyHistogram, recordMs, type LatencyHistogram } from './histogram.ts';
+import { latencyHistogram, recordMs, type LatencyHistogram } from '../stats/latency-histogram.ts';
 
 export type Send = () => Promise<void>;
 

@@ -18,7 +18,7 @@ import { closedLoop } from './load.ts';
 import { procCpuUs } from './proc-cpu.ts';
 import { differenceOf, type Figure, type FigureRecorder } from './figure.ts';
 import { BENCH_USER } from './bench-payload.ts';
-import { PERCENTILES } from './histogram.ts';
+import { PERCENTILES } from '../stats/latency-histogram.ts';
 
 const CONTROLS_OFF: Partial<SecuritySettings> = { checkRevocation: false, replayCache: false, tokenBinding: false, audienceCheck: false, allowPlaintextCard: true };
 const CHAIN = ['gateway', 'payments', 'ledger'] as const;

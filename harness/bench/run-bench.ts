@@ -11,7 +11,7 @@ import { baselineDerived, baselineRep, newSidecarKey, startBaselines, type Basel
 import { connectionRep } from './connection-suite.ts';
 import { captureEnvironment, finishEnvironment } from './environment.ts';
 import { FigureRecorder } from './figure.ts';
-import { percentileCurve } from './histogram.ts';
+import { percentileCurve } from '../stats/latency-histogram.ts';
 import { startLadderProcess } from './ladder-process.ts';
 import { LADDER } from './ladder-rungs.ts';
 import { ladderDerived, ladderRep } from './ladder-suite.ts';

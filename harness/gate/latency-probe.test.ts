@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../stats/bootstrap.ts';
+import { latencyHistogram, recordMs } from '../stats/latency-histogram.ts';
 import { latencyDeltas, latencyFigures, medianDifference, MIN_SAMPLES_P99 } from './latency-probe.ts';
 
 const noisy = (n: number, centre: number, seed: number): number[] => {
@@ -17,6 +18,16 @@ describe('latency figures', () => {
     expect(few.requestSamples).toBe(200);
     expect(latencyFigures({ handshakesUs: noisy(MIN_SAMPLES_P99, 4000, 3), requestsUs: [] }).handshakeP99Us).toBeDefined();
     expect(latencyFigures({ handshakesUs: noisy(MIN_SAMPLES_P99 - 1, 4000, 3), requestsUs: [] }).handshakeP99Us).toBeUndefined();
+  });
+
+  it('are the percentiles the benchmark reads from its HDR histogram for the same samples', () => {
+    const samples = noisy(500, 1234.5678, 4);
+    const bench = latencyHistogram();
+    for (const us of samples) recordMs(bench, us / 1000);
+    const figures = latencyFigures({ handshakesUs: samples, requestsUs: [] });
+    expect(figures.handshakeP50Us).toBe(bench.getValueAtPercentile(50));
+    expect(figures.handshakeP99Us).toBe(bench.getValueAtPercentile(99));
+    expect(Number.isInteger(figures.handshakeP50Us)).toBe(true);
   });
 });
 

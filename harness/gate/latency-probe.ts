@@ -1,7 +1,8 @@
 /**
  * Samples what security costs right now on the running mesh: full mTLS handshakes (+ first GET) and
  * requests on a warm mTLS connection to payments. Each kind takes samples until it has its count or its
- * time budget is spent, whichever comes first; a percentile is printed only when the samples can carry
+ * time budget is spent, whichever comes first. Its percentiles come from the same HDR histograms as the
+ * benchmark's (1 µs resolution, 3 significant digits), and one is printed only when the samples can carry
  * it (a p99 of fewer than 100 samples would be the maximum). The baseline is measured before and after
  * the scenarios and pooled; a scenario's median differs from it significantly only when the bootstrap
  * 95 % interval of the difference excludes zero.
@@ -10,6 +11,7 @@ import https from 'node:https';
 import type { TlsCredentials } from '../../services/kit/mtls/credentials.ts';
 import { percentile } from '../scenario/latency.ts';
 import { seededRandom, type Interval } from '../stats/bootstrap.ts';
+import { latencyHistogram, recordMs } from '../stats/latency-histogram.ts';
 
 export interface ProbeBudget {
   /** Samples per kind (handshakes, requests). */
@@ -77,13 +79,15 @@ export function mergeSamples(a: LatencySamples, b: LatencySamples): LatencySampl
 
 const round = (v: number): number => Math.round(v * 10) / 10;
 
-/** p50 always, p99 only from MIN_SAMPLES_P99 samples, and the sample counts. */
+/** p50 always, p99 only from MIN_SAMPLES_P99 samples, and the sample counts; read from the benchmark's HDR histogram. */
 export function latencyFigures(samples: LatencySamples): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [kind, values] of [['handshake', samples.handshakesUs], ['request', samples.requestsUs]] as const) {
     if (values.length === 0) continue;
-    out[`${kind}P50Us`] = round(percentile(values, 50)!);
-    if (values.length >= MIN_SAMPLES_P99) out[`${kind}P99Us`] = round(percentile(values, 99)!);
+    const histogram = latencyHistogram();
+    for (const us of values) recordMs(histogram, us / 1000);
+    out[`${kind}P50Us`] = histogram.getValueAtPercentile(50);
+    if (values.length >= MIN_SAMPLES_P99) out[`${kind}P99Us`] = histogram.getValueAtPercentile(99);
     out[`${kind}Samples`] = values.length;
   }
   return out;
