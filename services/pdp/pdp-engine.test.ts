@@ -3,9 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { spiffeIdFor } from '../kit/spiffe.ts';
 import { declaredEdges } from '../topology.ts';
 import type { DecisionRequest, DecisionValue } from '../kit/pep/decision-types.ts';
+import { statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
+import { RequestShaper } from './cedar-request.ts';
 import { PdpEngine } from './pdp-engine.ts';
 import { PolicyStore } from './policy-store.ts';
-import { DEMO_USERS } from './user-directory.ts';
+import { DEMO_USERS, userEntities } from './user-directory.ts';
 
 const POLICY_DIR = fileURLToPath(new URL('./policies/', import.meta.url));
 const store = await PolicyStore.fromDirectory(POLICY_DIR);
@@ -100,6 +102,19 @@ describe('reference policies: golden decision table', () => {
     for (const e of declaredEdges()) expect(allowed, `${e.caller} → ${e.action}`).toContain(`${spiffeIdFor(e.caller)} ${e.action}`);
   });
 
+  it('decides as Cedar does with its own request validation on: the TypeScript shape check admits only what Cedar admits', () => {
+    const set = store.current();
+    const shaper = new RequestShaper(set.schema.json, userEntities(DEMO_USERS));
+    for (const [name, req, decision] of GOLDEN) {
+      engine.decide(req);
+      const shaped = shaper.shape(req);
+      expect(shaped.ok, name).toBe(true);
+      if (!shaped.ok) continue;
+      const answer = statefulIsAuthorized({ ...shaped.parts, preparsedPolicySetId: set.version, preparsedSchemaName: set.schema.name, validateRequest: true });
+      expect(answer.type === 'success' ? answer.response.decision : answer.errors, name).toBe(decision);
+    }
+  });
+
   it('gives every decision its own id', () => {
     expect(engine.decide(request()).decisionId).not.toBe(engine.decide(request()).decisionId);
   });
@@ -119,6 +134,41 @@ describe('requests the schema does not admit are denied with errors', () => {
     expect(res.decision).toBe('deny');
     expect(res.policyIds).toEqual([]);
     expect(res.errors.join('\n')).toMatch(message);
+  });
+
+  // The shapes Cedar's own request validation refused: the engine must refuse each of them alike.
+  const withContext = (patch: Record<string, DecisionValue | undefined>): DecisionRequest => {
+    const r = request();
+    const context = { ...r.context, ...patch } as Record<string, DecisionValue>;
+    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete context[k];
+    return { ...r, context };
+  };
+  const withResource = (patch: Record<string, DecisionValue | undefined>): DecisionRequest => {
+    const r = request();
+    const attributes = { ...r.resource.attributes, ...patch } as Record<string, DecisionValue>;
+    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete attributes[k];
+    return { ...r, resource: { ...r.resource, attributes } };
+  };
+  const shapes: [string, DecisionRequest][] = [
+    ['a context without its amount', withContext({ amount: undefined })],
+    ['a context without its user', withContext({ user: undefined })],
+    ['a context amount as a string', withContext({ amount: '12500' })],
+    ['a context currency as a number', withContext({ currency: 978 })],
+    ['a context purpose as a boolean', withContext({ purpose: true })],
+    ['a context scope as a string', withContext({ scope: 'payments:write' })],
+    ['a context scope holding a number', withContext({ scope: ['payments:write', 7] })],
+    ['a context user as a number', withContext({ user: 42 })],
+    ['a context user as a record', withContext({ user: { id: 'alice' } })],
+    ['a context amount beyond a Cedar Long', withContext({ amount: 2 ** 63 })],
+    ['a resource without its owner', withResource({ owner: undefined })],
+    ['a resource amount as a string', withResource({ amount: '12500' })],
+    ['a resource with an attribute the schema lacks', withResource({ admin: true })],
+  ];
+  it.each(shapes)('%s', (_name, req) => {
+    const res = engine.decide(req);
+    expect(res.decision).toBe('deny');
+    expect(res.policyIds).toEqual([]);
+    expect(res.errors.length, JSON.stringify(res)).toBeGreaterThan(0);
   });
 
   it('reports every problem of a malformed request, not the first', () => {
