@@ -3,7 +3,7 @@ import { seededRandom } from '../stats/bootstrap.ts';
 import { BENCH_FORMAT, type BenchReport } from './bench-report.ts';
 import { compareReports } from './compare.ts';
 import { figureOf, type Better } from './figure.ts';
-import { QUICK } from './bench-config.ts';
+import { FULL, QUICK } from './bench-config.ts';
 
 /** Per-repetition p50s of a rung: log-normal around `median`, 8 % spread, as repetitions on a busy machine look. */
 function repetitions(random: () => number, median: number, n = 5): number[] {
@@ -40,12 +40,25 @@ describe('bench compare statistics (synthetic repetitions, nothing timed)', () =
     expect(regressions).toBeLessThanOrEqual(1);
   });
 
-  it('finds a 25 % slowdown, and a 25 % drop in throughput, as worse', () => {
+  it('two runs of one build, 60 figures each at the quick profile’s 3 repetitions: any regression in at most 1 of 20 pairs', () => {
+    const random = seededRandom(17);
+    const ids = Array.from({ length: 60 }, (_, i) => ({ id: `f${i}`, median: 100 + 50 * i }));
+    let withRegression = 0;
+    for (let pair = 0; pair < 20; pair++) {
+      const base = report(ids.map((f) => ({ id: f.id, reps: repetitions(random, f.median, QUICK.repetitions) })));
+      const head = report(ids.map((f) => ({ id: f.id, reps: repetitions(random, f.median, QUICK.repetitions) })));
+      if (compareReports(base, head, 0.1).regressions > 0) withRegression += 1;
+    }
+    expect(withRegression).toBeLessThanOrEqual(1);
+  });
+
+  it('finds a 25 % slowdown, and a 25 % drop in throughput, as worse (the full profile’s repetitions)', () => {
     const random = seededRandom(15);
     let found = 0;
     for (let pair = 0; pair < 20; pair++) {
-      const base = report([{ id: 'lat', reps: repetitions(random, 400) }, { id: 'rate', reps: repetitions(random, 1000), better: 'higher' }]);
-      const head = report([{ id: 'lat', reps: repetitions(random, 500) }, { id: 'rate', reps: repetitions(random, 750), better: 'higher' }]);
+      const n = FULL.repetitions;
+      const base = report([{ id: 'lat', reps: repetitions(random, 400, n) }, { id: 'rate', reps: repetitions(random, 1000, n), better: 'higher' }]);
+      const head = report([{ id: 'lat', reps: repetitions(random, 500, n) }, { id: 'rate', reps: repetitions(random, 750, n), better: 'higher' }]);
       const c = compareReports(base, head, 0.1);
       if (c.figures.every((f) => f.verdict === 'worse')) found += 1;
     }
