@@ -89,13 +89,3 @@ export function bootstrapPaired(a: readonly number[], b: readonly number[], stat
   });
   return interval(statistic(mean(a), mean(b)), draws, o.confidence);
 }
-
-/** CI of a statistic of two independent runs (base and head): each is resampled on its own. */
-export function bootstrapTwoSample(base: readonly number[], head: readonly number[], statistic: (base: number, head: number) => number, options: BootstrapOptions = {}): Interval {
-  assertValues('base', base);
-  assertValues('head', head);
-  const o = checked(options);
-  const random = seededRandom(o.seed);
-  const draws = Array.from({ length: o.iterations }, () => statistic(mean(resample(base.length, random).map((i) => base[i]!)), mean(resample(head.length, random).map((i) => head[i]!))));
-  return interval(statistic(mean(base), mean(head)), draws, o.confidence);
-}
