@@ -2,27 +2,13 @@
  * Shapes a wire DecisionRequest into a Cedar call, guided by the schema:
  * entity-typed attributes arrive as plain id strings and leave as entity
  * references, and the entities Cedar needs (principal, resource, referenced
- * directory users) are assembled. The request is checked against the schema
- * here, once, in TypeScript (types, required and unknown attributes, Long
- * range): Cedar's own request validation re-parses the schema's types on every
- * call, which was a third of an embedded decision. Policies are still validated
- * by Cedar against the schema when they are pushed.
+ * directory users) are assembled. Type checking proper is left to Cedar's
+ * request validation, so there is one judge of what the schema allows.
  */
 import type { CedarValueJson, EntityJson, EntityUidJson, SchemaJson, Type } from '@cedar-policy/cedar-wasm/nodejs';
 import type { DecisionRequest, DecisionValue } from '../kit/pep/decision-types.ts';
 
-type Shape =
-  | { kind: 'entity'; name: string }
-  | { kind: 'set'; element: Shape }
-  | { kind: 'record'; attributes: Map<string, Shape>; required: ReadonlySet<string> }
-  | { kind: 'long' }
-  | { kind: 'string' }
-  | { kind: 'boolean' }
-  /** An extension type (decimal, ipaddr, datetime): passed to Cedar, which parses it. */
-  | { kind: 'plain' };
-
-/** Cedar's Long is a signed 64-bit integer; beyond 2^53 a JSON number is no longer exact, so refuse it. */
-const LONG_LIMIT = Number.MAX_SAFE_INTEGER;
+type Shape = { kind: 'entity'; name: string } | { kind: 'set'; element: Shape } | { kind: 'record'; attributes: Map<string, Shape> } | { kind: 'plain' };
 
 interface ActionShape {
   principalTypes: readonly string[];
@@ -49,7 +35,7 @@ export class RequestShaper {
     const common = ns.commonTypes ?? {};
     const toShape = (t: Type<string> | undefined, depth = 0): Shape => {
       if (!t || depth > 16) return { kind: 'plain' };
-      const v = t as { type: string; name?: string; element?: Type<string>; attributes?: Record<string, Type<string> & { required?: boolean }> };
+      const v = t as { type: string; name?: string; element?: Type<string>; attributes?: Record<string, Type<string>> };
       switch (v.type) {
         case 'Entity':
           return { kind: 'entity', name: v.name! };
@@ -57,16 +43,11 @@ export class RequestShaper {
           return v.name! in common ? toShape(common[v.name!], depth + 1) : { kind: 'entity', name: v.name! };
         case 'Set':
           return { kind: 'set', element: toShape(v.element, depth + 1) };
-        case 'Record': {
-          const attributes = Object.entries(v.attributes ?? {});
-          return { kind: 'record', attributes: new Map(attributes.map(([k, a]) => [k, toShape(a, depth + 1)])), required: new Set(attributes.filter(([, a]) => a.required !== false).map(([k]) => k)) };
-        }
+        case 'Record':
+          return { kind: 'record', attributes: new Map(Object.entries(v.attributes ?? {}).map(([k, a]) => [k, toShape(a, depth + 1)])) };
         case 'String':
-          return { kind: 'string' };
         case 'Long':
-          return { kind: 'long' };
         case 'Boolean':
-          return { kind: 'boolean' };
         case 'Extension':
           return { kind: 'plain' };
         default:
@@ -75,7 +56,7 @@ export class RequestShaper {
     };
     for (const [name, def] of Object.entries(ns.entityTypes)) {
       const shape = 'shape' in def ? def.shape : undefined;
-      this.#entityShapes.set(name, shape ? toShape(shape) : { kind: 'record', attributes: new Map(), required: new Set() });
+      this.#entityShapes.set(name, toShape(shape));
     }
     for (const [id, def] of Object.entries(ns.actions)) {
       this.#actions.set(id, {
@@ -106,12 +87,8 @@ export class RequestShaper {
     const principalType = action?.principalTypes[0] ?? 'Service';
     if (action && !action.resourceTypes.includes(req.resource.type)) errors.push(`resource type "${req.resource.type}" does not apply to action "${req.action}" (expected ${action.resourceTypes.join(' or ')})`);
     if (errors.length > 0) return { ok: false, errors };
-    const resourceShape = this.#entityShapes.get(req.resource.type) ?? { kind: 'plain' };
-    conform(req.resource.attributes, resourceShape, `resource ${req.resource.type} attributes`, errors);
-    conform(req.context, action!.context, 'context', errors);
-    if (errors.length > 0) return { ok: false, errors };
     const refs = new Set<string>();
-    const attrs = convert(req.resource.attributes, resourceShape, refs) as Record<string, CedarValueJson>;
+    const attrs = convert(req.resource.attributes, this.#entityShapes.get(req.resource.type) ?? { kind: 'plain' }, refs) as Record<string, CedarValueJson>;
     const context = convert(req.context, action!.context, refs) as Record<string, CedarValueJson>;
     const principal = { type: principalType, id: req.principal };
     const resource = { type: req.resource.type, id: req.resource.id };
@@ -131,44 +108,6 @@ export class RequestShaper {
 
 function key(type: string, id: string): string {
   return `${type}\u0000${id}`;
-}
-
-/** Every way `value` does not have the schema type `shape`, pushed onto `errors` with its path. */
-function conform(value: DecisionValue, shape: Shape, path: string, errors: string[]): void {
-  const got = (): string => (Array.isArray(value) ? 'a set' : value === null ? 'null' : typeof value === 'object' ? 'a record' : `${typeof value} ${JSON.stringify(value)}`);
-  switch (shape.kind) {
-    case 'string':
-      if (typeof value !== 'string') errors.push(`${path} must be a String (got ${got()})`);
-      return;
-    case 'boolean':
-      if (typeof value !== 'boolean') errors.push(`${path} must be a Boolean (got ${got()})`);
-      return;
-    case 'long':
-      if (typeof value !== 'number' || !Number.isSafeInteger(value)) errors.push(`${path} must be a Long, an integer within ±${LONG_LIMIT} (got ${got()})`);
-      return;
-    case 'entity':
-      if (typeof value !== 'string' || value === '') errors.push(`${path} must be the id of a ${shape.name} (got ${got()})`);
-      return;
-    case 'set':
-      if (!Array.isArray(value)) errors.push(`${path} must be a Set (got ${got()})`);
-      else value.forEach((v, i) => conform(v, shape.element, `${path}[${i}]`, errors));
-      return;
-    case 'record': {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        errors.push(`${path} must be a record (got ${got()})`);
-        return;
-      }
-      for (const key of shape.required) if (!(key in value)) errors.push(`${path}.${key} is required by the schema`);
-      for (const [key, v] of Object.entries(value)) {
-        const inner = shape.attributes.get(key);
-        if (inner) conform(v, inner, `${path}.${key}`, errors);
-        else errors.push(`${path}.${key} is not in the schema`);
-      }
-      return;
-    }
-    case 'plain':
-      return;
-  }
 }
 
 function convert(value: DecisionValue, shape: Shape, refs: Set<string>): CedarValueJson {

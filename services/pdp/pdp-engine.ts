@@ -59,8 +59,7 @@ export class PdpEngine {
       if (answer.type === 'failure') return deny(answer.errors.map((e) => `policy set: ${e.message}`));
       preparsed.add(set.version);
     }
-    // The shaper has checked the request against the schema; Cedar's validation would repeat it on every call.
-    const answer = statefulIsAuthorized({ ...shaped.parts, preparsedPolicySetId: set.version, preparsedSchemaName: set.schema.name, validateRequest: false });
+    const answer = statefulIsAuthorized({ ...shaped.parts, preparsedPolicySetId: set.version, preparsedSchemaName: set.schema.name, validateRequest: true });
     if (answer.type === 'failure') return deny(answer.errors.map((e) => `request: ${e.message}`));
     const { decision, diagnostics } = answer.response;
     return {
