@@ -68,8 +68,7 @@ describe('a tabletop exercise on a mesh that meshgate up started', () => {
     expect(leaked.timeToAcknowledgeMs).toBeLessThanOrEqual(1500);
     expect(leaked.detectedAt).not.toBeNull();
     expect(leaked.timeToDetectMs!).toBeLessThan(leaked.timeToContainMs!);
-    expect(leaked.evidence.detected[0]).toMatch(/payments\.log:\d+/);
-    // Every kind of signal the exercise expects was seen, each with its own evidence.
+    // Every kind of signal the exercise expects was seen, each with its own evidence (whichever watcher saw it first).
     const seen = (id: string) => leaked.evidence.detected.find((e) => e.startsWith(`${id}: `));
     expect(seen('refused-at-payments')).toMatch(/payments\.log:\d+/);
     expect(seen('token-failures-metric')).toMatch(/payments meshgate_token_verifications_total\{result="fail"\} rose from \d+ to \d+/);
