@@ -24,6 +24,7 @@ export const WORKLOADS = [
   { name: 'ca', entry: 'ca/main.ts', publicPort: 'enrolment', trustRoot: true },
   { name: 'sts', entry: 'sts/main.ts' },
   { name: 'pdp', entry: 'pdp/main.ts' },
+  { name: 'kms', entry: 'kms/main.ts' },
   { name: 'ledger', entry: 'ledger/main.ts' },
   { name: 'payments', entry: 'payments/main.ts' },
   { name: 'gateway', entry: 'gateway/main.ts', publicPort: 'https' },
@@ -80,15 +81,38 @@ export const TOPOLOGY: Record<ServiceName, readonly RouteSpec[]> = {
   ca: [...OPS, route('POST', '/renew', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('POST', '/encryption-cert', ['payments'], 'none', false), route('POST', '/admin/issue', [OPERATOR], 'none', false), route('POST', '/admin/revoke', [OPERATOR], 'none', false), route('POST', '/admin/join-tokens', [OPERATOR], 'none', false), route('GET', '/crl', [...MESH_WORKLOADS, OPERATOR], 'none', false), route('GET', '/bundle.pem', [...MESH_WORKLOADS, OPERATOR], 'none', false)],
   sts: [
     ...OPS,
-    route('POST', '/token', ['gateway', 'payments', OPERATOR], 'none', false),
-    route('GET', '/.well-known/jwks.json', ['gateway', 'payments', 'ledger', 'pdp', OPERATOR], 'none', false),
+    route('POST', '/token', ['gateway', 'payments', 'ledger', OPERATOR], 'none', false),
+    route('GET', '/.well-known/jwks.json', ['gateway', 'payments', 'ledger', 'pdp', 'kms', OPERATOR], 'none', false),
     route('POST', '/admin/rotate', [OPERATOR], 'none', false),
     route('POST', '/admin/revoke', [OPERATOR], 'none', false),
   ],
-  pdp: [...OPS, route('POST', '/v1/decide', ['gateway', 'payments', 'ledger', OPERATOR], 'none', false), route('GET', '/admin/policies', [OPERATOR], 'none', false), route('PUT', '/admin/policies', [OPERATOR], 'none', false), route('POST', '/admin/rollback', [OPERATOR], 'none', false)],
+  pdp: [...OPS, route('POST', '/v1/decide', ['gateway', 'payments', 'ledger', 'kms', OPERATOR], 'none', false), route('GET', '/admin/policies', [OPERATOR], 'none', false), route('PUT', '/admin/policies', [OPERATOR], 'none', false), route('POST', '/admin/rollback', [OPERATOR], 'none', false)],
   gateway: [...OPS, route('POST', '/admin/heap-snapshot', [OPERATOR], 'none', false)],
-  payments: [...OPS, route('POST', '/payments', ['gateway'], 'access+txn', true), route('GET', '/encryption-keys', ['gateway', OPERATOR], 'none', false), route('POST', '/admin/rotate-encryption-key', [OPERATOR], 'none', false)],
-  ledger: [...OPS, route('POST', '/entries', ['payments'], 'access+txn', true), route('GET', '/entries/:id', ['payments'], 'access+txn', true), route('GET', '/admin/entries', [OPERATOR], 'none', false)],
+  payments: [
+    ...OPS,
+    route('POST', '/payments', ['gateway'], 'access+txn', true),
+    route('GET', '/encryption-keys', ['gateway', OPERATOR], 'none', false),
+    route('POST', '/admin/rotate-encryption-key', [OPERATOR], 'none', false),
+    route('POST', '/admin/open-stored-card', [OPERATOR], 'none', false),
+  ],
+  ledger: [
+    ...OPS,
+    route('POST', '/entries', ['payments'], 'access+txn', true),
+    route('GET', '/entries/:id', ['payments'], 'access+txn', true),
+    route('GET', '/admin/entries', [OPERATOR], 'none', false),
+    route('GET', '/admin/stored-cards', [OPERATOR], 'none', false),
+    route('POST', '/admin/rewrap-card-keys', [OPERATOR], 'none', false),
+  ],
+  // The wrapping keys never leave kms: payments gets data keys and unwraps them, the ledger only rewraps (it never sees a data key).
+  kms: [
+    ...OPS,
+    route('POST', '/v1/data-keys', ['payments'], 'access', true),
+    route('POST', '/v1/unwrap', ['payments'], 'access', true),
+    route('POST', '/v1/rewrap', ['ledger'], 'access', true),
+    route('GET', '/admin/key-versions', [OPERATOR], 'none', false),
+    route('POST', '/admin/rotate', [OPERATOR], 'none', false),
+    route('POST', '/admin/revoke', [OPERATOR], 'none', false),
+  ],
 };
 
 /** Routes on the CA's enrolment port (server-authenticated TLS: the workload has no SVID yet). */

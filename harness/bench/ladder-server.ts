@@ -2,13 +2,16 @@
  * The server side of the cost ladder, in its own process so that its CPU time is
  * the workload's alone: one listener per rung, built from the mesh's own parts
  * (MtlsServer, the token verifiers, the policy enforcer over the embedded engine
- * or the PDP service, the card vault), plus the plaintext backend of the nginx
+ * or the PDP service, the card envelope over kms' wrapping keys), plus the plaintext backend of the nginx
  * sidecar. Driven over IPC by the benchmark (see ladder-process.ts).
  */
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { timingSafeEqual, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestCa } from '../testbed/in-process-ca.ts';
 import { startPdpService } from '../../services/pdp/pdp-service.ts';
 import { embeddedPdp } from '../../services/pdp/embedded-pdp.ts';
@@ -32,7 +35,10 @@ import { publicKeyFromPem } from '../../services/ca/authority.ts';
 import { ENCRYPTION_CERT_TTL_SECONDS } from '../../services/ca/ca-service.ts';
 import { formatMinorUnits, parseAmount } from '../../services/kit/amount.ts';
 import type { DecisionResponse } from '../../services/kit/pep/decision-types.ts';
-import { CardVault } from '../../services/payments/card-vault.ts';
+import { CardEnvelope, type KmsCall } from '../../services/payments/card-envelope.ts';
+import { WrappingKeys } from '../../services/kms/wrapping-keys.ts';
+import { cardKeyContext } from '../../services/kit/e2ee/envelope.ts';
+import { systemClock } from '../../services/kit/clock.ts';
 import { spiffeIdFor, TRUST_DOMAIN } from '../../services/kit/spiffe.ts';
 import { STS_ISSUER } from '../../services/sts/token-issuer.ts';
 import type { ReasonCode } from '../../services/kit/reasons.ts';
@@ -71,7 +77,16 @@ async function start(jwksDocument: JwksDocument, sidecarKey: string) {
   await jwks.refresh();
   const accessVerifier = new AccessTokenVerifier({ issuer: STS_ISSUER, audience: spiffeIdFor(SERVER_SERVICE), jwks });
   const txnVerifier = new TxnTokenVerifier({ issuer: STS_ISSUER, jwks, replay: new ReplayCache({ maxEntries: 1_000_000 }) });
-  const vault = new CardVault(randomBytes(32));
+  // The card is encrypted for storage under a data key from kms' wrapping keys, in process: the rung prices the
+  // cryptography; the kms hop itself is in the whole-payment figure, which runs the mesh.
+  const kmsDir = mkdtempSync(join(tmpdir(), 'meshgate-ladder-kms-'));
+  const wrapping = WrappingKeys.loadOrCreate(join(kmsDir, 'wrapping-keys.json'), systemClock);
+  const localKms: KmsCall = async (_path, body) => {
+    const made = wrapping.generate(cardKeyContext(body.context.reference));
+    const text = JSON.stringify({ keyVersion: made.version, wrappedKey: made.wrappedKey, dataKey: made.dataKey.toString('base64') });
+    return { status: 200, headers: {}, body: Buffer.from(text), text: () => text, json: <T>() => JSON.parse(text) as T };
+  };
+  const envelope = new CardEnvelope(localKms);
   // Payments' side of end-to-end encryption: keys certified for payments by this CA, as the mesh's are.
   const encryption = await PaymentsEncryptionKeys.create({ certify: async (pem) => (await ca.ca.authority.issue({ spiffeId: spiffeIdFor('payments'), publicKey: publicKeyFromPem(pem), use: 'key-agreement', ttlSeconds: ENCRYPTION_CERT_TTL_SECONDS })).certPem });
   const revocation = new RevocationList(server.bundlePem);
@@ -97,15 +112,15 @@ async function start(jwksDocument: JwksDocument, sidecarKey: string) {
       const decision = await enforcers[c.policy].enforce(paymentDecision(txn));
       if (!decision.allow) return refuse(403, decision.reason ?? 'pdp_denied');
     }
-    let card: { token: string; last4: string } | undefined;
+    let card: { last4: string } | undefined;
     if (c.fieldEncryption) {
-      // The client sealed the card for payments; payments opens it (binding checked) and seals the number for the ledger.
+      // The client sealed the card for payments; payments opens it (binding checked) and encrypts the number for storage.
       const payment = JSON.parse(body.toString('utf8')) as { card: unknown; reference: string; amount: number; currency: string };
       const amount = parseAmount(payment.amount);
       if (!amount.ok) return refuse(400, 'body_invalid');
       const opened = await encryption.open(payment.card, { reference: payment.reference, amount: formatMinorUnits(amount.minor), currency: payment.currency });
       if (!opened.ok) return refuse(400, opened.reason);
-      card = vault.seal(opened.card.number);
+      card = await envelope.seal(opened.card.number, payment.reference);
     }
     sendJson(res, 200, { status: 'accepted', bytes: body.length, ...(card ? { last4: card.last4 } : {}) });
   };
@@ -114,7 +129,7 @@ async function start(jwksDocument: JwksDocument, sidecarKey: string) {
     process.stderr.write(`ladder server: ${(err as Error).message}\n`);
   };
 
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Array<() => Promise<void>> = [async () => rmSync(kmsDir, { recursive: true, force: true })];
   const ports: Record<string, number> = {};
   for (const rung of LADDER) {
     const handler = handlerFor(rung);

@@ -45,6 +45,29 @@ export interface WorkloadHealth {
   jwks?: { version: number; kids: string[] };
 }
 
+export interface KmsKeyVersion {
+  version: number;
+  state: 'current' | 'active' | 'revoked';
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface StoredCardRecord {
+  entryId: string;
+  owner: string;
+  cardLast4: string;
+  cardToken: string;
+  cardKey: string;
+  keyVersion: number | null;
+}
+
+export interface RewrapReport {
+  currentVersion: number | null;
+  rewrapped: number;
+  unchanged: number;
+  failed: Array<{ entryId: string; reason: string; keyVersion: number | null }>;
+}
+
 /** An admin action the mesh refused: the status and the mesh's reason code. */
 export class OperatorActionError extends MeshgateError {
   readonly status: number;
@@ -146,6 +169,36 @@ export class OperatorApi {
 
   revokeSigningKey(kid: string): Promise<{ kid: string }> {
     return this.#json('sts', 'POST /admin/revoke', { kid });
+  }
+
+  /** kms' wrapping-key versions: which is current, which are revoked. */
+  kmsKeyVersions(): Promise<{ current: number; versions: KmsKeyVersion[] }> {
+    return this.#json('kms', 'GET /admin/key-versions');
+  }
+
+  /** A new current wrapping-key version at kms; the previous one still unwraps until revoked. */
+  rotateKmsKey(): Promise<{ current: number; previous: number }> {
+    return this.#json('kms', 'POST /admin/rotate');
+  }
+
+  /** Revokes a wrapping-key version for good (kms refuses the current one with kms_key_in_use). */
+  revokeKmsKey(version: number): Promise<{ version: number; revokedAt: string }> {
+    return this.#json('kms', 'POST /admin/revoke', { version });
+  }
+
+  /** What the ledger stores for a reference: ciphertext and wrapped key, never a card number. */
+  async storedCards(reference: string): Promise<StoredCardRecord[]> {
+    return (await this.#json<{ cards: StoredCardRecord[] }>('ledger', 'GET /admin/stored-cards', undefined, { query: { reference } })).cards;
+  }
+
+  /** The ledger moves every stored card key to kms' current wrapping key. */
+  rewrapCardKeys(): Promise<RewrapReport> {
+    return this.#json('ledger', 'POST /admin/rewrap-card-keys');
+  }
+
+  /** Payments reads a stored card back through kms (the answer is returned whatever its status: a refusal is the finding). */
+  openStoredCard(reference: string, card: Pick<StoredCardRecord, 'cardToken' | 'cardKey'>): Promise<MeshResponse> {
+    return this.send('payments', 'POST /admin/open-stored-card', { reference, cardToken: card.cardToken, cardKey: card.cardKey });
   }
 
   health(service: ServiceName): Promise<WorkloadHealth> {

@@ -123,5 +123,6 @@ export const MUTANTS: readonly MeshMutant[] = [
   settingMutant('rotation.crl-long-poll-off', 'CRL refreshed hourly with the long poll broken', 'payments', { crlLongPoll: false, crlRefreshMs: 3_600_000 }, ['rotation.revocation-propagation', 'mtls.revoked-client-cert']),
   settingMutant('leaks.join-token-in-environment', 'Join token handed to the workload in an environment variable', 'payments', { joinTokenInEnvironment: true }, ['leaks.process-exposure']),
   settingMutant('e2ee.plaintext-card-accepted', 'Cards accepted in clear (compatibility mode)', 'payments', { allowPlaintextCard: true }, ['e2ee.plaintext-card']),
+  settingMutant('e2ee.kms-revoked-key-unwraps', 'Revoked wrapping-key versions still unwrap at kms', 'kms', { kmsUnwrapRevoked: true }, ['e2ee.kms-revoked-key-version']),
   settingMutant('policy.ledger-rate-unbounded', 'Ledger read rate limit effectively off', 'ledger', { ledgerReadsPerSecond: 1_000_000 }, ['policy.ledger-exfiltration']),
 ];

@@ -10,7 +10,7 @@ import { statePaths } from './state-dir.ts';
 
 export function stateSecrets(stateDir: string): string[] {
   const p = statePaths(stateDir);
-  const fixed = [p.operator, join(p.ca, 'root-key.pem'), p.joinTokens, p.users, p.cardKey, join(p.root, 'prometheus', 'key.pem')];
+  const fixed = [p.operator, join(p.ca, 'root-key.pem'), p.joinTokens, p.users, p.kmsKeys, join(p.root, 'prometheus', 'key.pem')];
   const tokenFiles = existsSync(p.configs) ? readdirSync(p.configs).filter((f) => f.endsWith('.join-token') || f.endsWith('.static-svid.pem')).map((f) => join(p.configs, f)) : [];
   return [...fixed, ...tokenFiles].filter((f) => existsSync(f));
 }

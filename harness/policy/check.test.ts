@@ -32,7 +32,7 @@ describe('meshgate policy check', () => {
     const report = JSON.parse(out.stdout) as PolicyCheckReport;
     expect(report).toMatchObject({ ok: true, valid: true, findings: [], problems: [] });
     expect(report.principals).toEqual(expect.arrayContaining([GATEWAY, 'spiffe://meshgate.test/operator', 'spiffe://meshgate.test/unknown-workload']));
-    expect(report.actions.sort()).toEqual(['GET /entries/:id', 'POST /entries', 'POST /payments']);
+    expect(report.actions.sort()).toEqual(['GET /entries/:id', 'POST /entries', 'POST /payments', 'POST /v1/data-keys', 'POST /v1/rewrap', 'POST /v1/unwrap']);
     expect(report.decisions).toBeGreaterThan(report.principals.length * report.actions.length * 10);
   });
 
@@ -68,6 +68,20 @@ describe('meshgate policy check', () => {
     const { out, io } = capture();
     expect(await policyCheckCommand(['--policies', dir], io)).toBe(1);
     expect(out.stdout).toContain(`${join(dir, 'zz-injected.cedar')}:3:1: undeclared_edge [allow-everything]`);
+  });
+
+  it('reports a data-key permit loosened to any purpose, and a lateral unwrap by the ledger (exit 1)', async () => {
+    const dir = await copyOfReference();
+    const file = join(dir, 'kms-data-keys.cedar');
+    const text = await readFile(file, 'utf8');
+    const loosened = text.replace('action == Action::"POST /v1/unwrap",\n  resource is DataKey\n)\nwhen { resource.purpose == "card" };', 'action == Action::"POST /v1/unwrap",\n  resource is DataKey\n);');
+    expect(loosened).not.toBe(text);
+    await writeFile(file, loosened);
+    await writeFile(join(dir, 'ledger-unwraps.cedar'), '@id("ledger-unwraps")\npermit (principal == Service::"spiffe://meshgate.test/ledger", action == Action::"POST /v1/unwrap", resource is DataKey)\nwhen { resource.purpose == "card" };\n');
+    const report = await runPolicyCheck(dir);
+    expect(report.ok).toBe(false);
+    expect(report.findings.find((f) => f.kind === 'overbroad_condition' && f.policyId === 'payments-card-unwrap')?.message).toBe('permits a declared edge although data key for a purpose other than "card"');
+    expect(report.findings.find((f) => f.kind === 'undeclared_edge' && f.policyId === 'ledger-unwraps')?.edges).toEqual([{ principal: 'spiffe://meshgate.test/ledger', action: 'POST /v1/unwrap' }]);
   });
 
   it('reports declared edges no policy permits', async () => {

@@ -94,6 +94,12 @@ export async function runPolicyCheck(dir: string = DEFAULT_POLICY_DIR): Promise<
   const declared = new Set(declaredEdges().map((e) => edgeKey(spiffeIdFor(e.caller), e.action)));
   const findings = new FindingSet(byId);
   const samples = policySamples(users);
+  // Each action's context as the schema declares it (the transaction's claims, or nothing for kms' data-key routes).
+  const contextKeys = (action: string) => {
+    const context = schema.json['']?.actions[action]?.appliesTo?.context as { type?: string; attributes?: Record<string, unknown> } | undefined;
+    const common = context?.type && context.type !== 'Record' ? (schema.json['']?.commonTypes?.[context.type] as { attributes?: Record<string, unknown> } | undefined) : context;
+    return new Set(Object.keys(common?.attributes ?? {}));
+  };
   const shapeKeys = (type: string) => {
     const def = schema.json['']?.entityTypes[type];
     const shape = def && 'shape' in def ? (def.shape as { attributes?: Record<string, unknown> } | undefined) : undefined;
@@ -114,7 +120,7 @@ export async function runPolicyCheck(dir: string = DEFAULT_POLICY_DIR): Promise<
       for (const type of resourceTypes) {
         const keys = shapeKeys(type);
         for (const sample of samples) {
-          const request = requestFor(principal, action, type, keys, sample);
+          const request = requestFor(principal, action, type, keys, contextKeys(action), sample);
           const response = engine.decide(request);
           report.decisions++;
           for (const error of response.errors) {
@@ -140,18 +146,16 @@ export async function runPolicyCheck(dir: string = DEFAULT_POLICY_DIR): Promise<
   return report;
 }
 
-function requestFor(principal: string, action: string, type: string, keys: Set<string>, s: Sample): DecisionRequest {
+function requestFor(principal: string, action: string, type: string, keys: Set<string>, contextKeys: Set<string>, s: Sample): DecisionRequest {
   const attributes: DecisionRequest['resource']['attributes'] = {};
   if (keys.has('amount')) attributes['amount'] = s.amount;
   if (keys.has('currency')) attributes['currency'] = s.currency;
   if (keys.has('owner')) attributes['owner'] = s.owner;
-  return {
-    principal,
-    action,
-    resource: { type, id: 'policy-check', attributes },
-    context: { user: s.user, scope: s.scope, purpose: s.purpose, amount: s.txnAmount, currency: s.txnCurrency },
-    txn: 'policy-check',
-  };
+  if (keys.has('purpose')) attributes['purpose'] = s.keyPurpose;
+  const txn: DecisionRequest['context'] = { user: s.user, scope: s.scope, purpose: s.purpose, amount: s.txnAmount, currency: s.txnCurrency };
+  const context: DecisionRequest['context'] = {};
+  for (const key of contextKeys) if (key in txn) context[key] = txn[key]!;
+  return { principal, action, resource: { type, id: 'policy-check', attributes }, context, txn: 'policy-check' };
 }
 
 function edgeKey(principal: string, action: string): string {

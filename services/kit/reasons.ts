@@ -46,6 +46,14 @@ export const CARD_REASONS = [
   'card_binding_mismatch',
 ] as const;
 
+/** Why the key-management workload refused to hand out, unwrap or rewrap a data key. */
+export const KMS_REASONS = [
+  'kms_key_revoked',
+  'kms_key_unknown',
+  'kms_key_in_use',
+  'kms_unwrap_failed',
+] as const;
+
 export const REQUEST_REASONS = [
   'body_invalid',
   'body_too_large',
@@ -72,9 +80,10 @@ export type TokenReason = (typeof TOKEN_REASONS)[number];
 export type PolicyReason = (typeof POLICY_REASONS)[number];
 export type RequestReason = (typeof REQUEST_REASONS)[number];
 export type CardReason = (typeof CARD_REASONS)[number];
-export type ReasonCode = TlsReason | TokenReason | PolicyReason | CardReason | RequestReason;
+export type KmsReason = (typeof KMS_REASONS)[number];
+export type ReasonCode = TlsReason | TokenReason | PolicyReason | CardReason | KmsReason | RequestReason;
 
-export const ALL_REASONS: readonly ReasonCode[] = [...TLS_REASONS, ...TOKEN_REASONS, ...POLICY_REASONS, ...CARD_REASONS, ...REQUEST_REASONS];
+export const ALL_REASONS: readonly ReasonCode[] = [...TLS_REASONS, ...TOKEN_REASONS, ...POLICY_REASONS, ...CARD_REASONS, ...KMS_REASONS, ...REQUEST_REASONS];
 
 export function isReasonCode(value: unknown): value is ReasonCode {
   return typeof value === 'string' && (ALL_REASONS as readonly string[]).includes(value);

@@ -23,7 +23,8 @@ export function statePaths(stateDir: string) {
     signingKeyBackup: join(root, 'sts', 'signing-keys.backup.json'),
     spans: join(root, 'spans.jsonl'),
     ledgerDb: join(root, 'ledger', 'ledger.db'),
-    cardKey: join(root, 'payments', 'card-key'),
+    /** The key-management workload's wrapping keys, every version (0600, read by kms alone). */
+    kmsKeys: join(root, 'kms', 'wrapping-keys.json'),
     /** A workload's (or the PDP's decision log's) JSON lines. */
     log: (name: string) => join(logs, `${name}.log`),
     /** A heap snapshot the operator asked a workload for (POST /admin/heap-snapshot). */

@@ -12,8 +12,10 @@ import type { WorkloadConfig } from '../kit/workload/config.ts';
 import { LedgerStore, type EntryInput } from './ledger-store.ts';
 import { parseAmount } from '../kit/amount.ts';
 import { CallerRateLimit } from './caller-rate-limit.ts';
+import { STORED_CARD_PATTERN, WRAPPED_KEY_PATTERN, wrappedKeyVersion } from '../kit/e2ee/envelope.ts';
+import { rewrapCardKeys, RewrapRefused, type RewrapOutcome } from './card-key-rewrap.ts';
 
-const ENTRY_FIELDS: Record<keyof EntryInput, 'string' | 'number'> = { reference: 'string', amount: 'number', currency: 'string', cardLast4: 'string', cardToken: 'string', owner: 'string' };
+const ENTRY_FIELDS: Record<keyof EntryInput, 'string' | 'number'> = { reference: 'string', amount: 'number', currency: 'string', cardLast4: 'string', cardToken: 'string', cardKey: 'string', owner: 'string' };
 
 export function validateEntry(body: unknown): { ok: true; value: EntryInput } | { ok: false; problems: string[] } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, problems: ['body must be a JSON object'] };
@@ -25,7 +27,8 @@ export function validateEntry(body: unknown): { ok: true; value: EntryInput } | 
   if (amount && !amount.ok) problems.push(`amount: ${amount.problem}`);
   if (typeof b.cardLast4 === 'string' && !/^\d{4}$/.test(b.cardLast4)) problems.push('cardLast4: must be four digits');
   // The ledger only ever holds the sealed card token, never a card number.
-  if (typeof b.cardToken === 'string' && !/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(b.cardToken)) problems.push('cardToken: must be a sealed card token');
+  if (typeof b.cardToken === 'string' && !STORED_CARD_PATTERN.test(b.cardToken)) problems.push('cardToken: must be a stored card (a compact JWE, dir + A256GCM)');
+  if (typeof b.cardKey === 'string' && !WRAPPED_KEY_PATTERN.test(b.cardKey)) problems.push('cardKey: must be a data key wrapped by kms');
   if (typeof b.reference === 'string' && !/^[A-Za-z0-9_-]{1,64}$/.test(b.reference)) problems.push('reference: must be 1-64 characters of A-Z a-z 0-9 _ -');
   return problems.length ? { ok: false, problems } : { ok: true, value: b as unknown as EntryInput };
 }
@@ -46,13 +49,32 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
         return;
       }
       audit(workload.logger, { event: 'entry_booked', entry_id: outcome.entry.id, reference: outcome.entry.reference, created: outcome.kind === 'created', request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
-      sendJson(ctx.res, outcome.kind === 'created' ? 201 : 200, { ...outcome.entry, cardToken: undefined, replayed: outcome.kind === 'existing' });
+      sendJson(ctx.res, outcome.kind === 'created' ? 201 : 200, { ...outcome.entry, cardToken: undefined, cardKey: undefined, replayed: outcome.kind === 'existing' });
     },
     // The operator's view of the book: how many entries a reference has (no entry data).
     'GET /admin/entries': (ctx) => {
       const reference = new URL(ctx.req.url ?? '/', 'https://localhost').searchParams.get('reference') ?? '';
       if (!reference) return sendError(ctx.res, 400, 'body_invalid', ctx.requestId, { detail: 'reference query parameter is required' });
       sendJson(ctx.res, 200, { reference, count: store.countByReference(reference) });
+    },
+    // The operator's view of what is stored for a reference: ciphertext and wrapped key, which open only through payments and kms.
+    'GET /admin/stored-cards': (ctx) => {
+      const reference = new URL(ctx.req.url ?? '/', 'https://localhost').searchParams.get('reference') ?? '';
+      if (!reference) return sendError(ctx.res, 400, 'body_invalid', ctx.requestId, { detail: 'reference query parameter is required' });
+      sendJson(ctx.res, 200, { reference, cards: store.byReference(reference).map((e) => ({ entryId: e.id, owner: e.owner, cardLast4: e.cardLast4, cardToken: e.cardToken, cardKey: e.cardKey, keyVersion: wrappedKeyVersion(e.cardKey) })) });
+    },
+    // Moves every stored card key to kms' current wrapping key, so the old versions can be revoked.
+    'POST /admin/rewrap-card-keys': async (ctx) => {
+      ctx.req.resume();
+      let outcome: RewrapOutcome;
+      try {
+        outcome = await rewrapCardKeys(store, (body) => workload.callDownstream(ctx, 'kms', { method: 'POST', path: '/v1/rewrap', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+      } catch (err) {
+        if (!(err instanceof RewrapRefused)) throw err;
+        return sendError(ctx.res, 502, 'internal_error', ctx.requestId, { upstream: 'kms', detail: err.message });
+      }
+      audit(workload.logger, { event: 'card_keys_rewrapped', kind: 'kms', key_version: outcome.currentVersion, rewrapped: outcome.rewrapped, unchanged: outcome.unchanged, failed: outcome.failed.length, request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
+      sendJson(ctx.res, 200, outcome);
     },
     'GET /entries/:id': async (ctx) => {
       const caller = ctx.peer?.spiffeId ?? 'anonymous';
@@ -65,7 +87,7 @@ export async function startLedgerService(config: WorkloadConfig, joinToken: stri
       if (!entry) return sendError(ctx.res, 404, 'not_found', ctx.requestId);
       const refused = await ctx.authorize({ type: 'Entry', id: entry.id, attributes: { amount: minorUnits(entry.amount), currency: entry.currency, owner: entry.owner } });
       if (refused) return refused;
-      sendJson(ctx.res, 200, { ...entry, cardToken: undefined });
+      sendJson(ctx.res, 200, { ...entry, cardToken: undefined, cardKey: undefined });
     },
   });
   const spec: WorkloadSpec = { config, handlers, embeddedPdp, clock };

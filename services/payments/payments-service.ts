@@ -1,17 +1,18 @@
 /**
- * The payments workload: validates a payment strictly, seals the card number,
- * and books it with the ledger, which only ever sees a token and the last four digits.
+ * The payments workload: validates a payment strictly, opens the card sealed
+ * end to end for it, encrypts the card for storage under a data key from kms,
+ * and books it with the ledger, which only ever holds that ciphertext, the
+ * wrapped key and the last four digits.
  */
-import { readJsonWithRaw, BodyError } from '../kit/http/json-body.ts';
+import { readJsonBody, readJsonWithRaw, BodyError } from '../kit/http/json-body.ts';
 import { sendJson, sendError } from '../kit/http/respond.ts';
-import type { MtlsRouteHandler } from '../kit/http/mesh-router.ts';
+import type { MtlsRouteContext, MtlsRouteHandler } from '../kit/http/mesh-router.ts';
 import { logRequestBody } from '../kit/log/logger.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
-import { statePaths } from '../kit/state-layout.ts';
 import { embeddedPdp } from '../pdp/embedded-pdp.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
-import { CardVault } from './card-vault.ts';
+import { CardEnvelope, KmsRefusal, type KmsCall } from './card-envelope.ts';
 import { cardProblems, validatePaymentRequest, type PaymentRequest } from './payment-request.ts';
 import { PaymentsEncryptionKeys } from './encryption-keys.ts';
 import { formatMinorUnits } from '../kit/amount.ts';
@@ -24,7 +25,9 @@ import { audit } from '../kit/log/audit.ts';
 export const PAYMENT_BODY_LIMIT = 8 * 1024;
 
 export async function startPaymentsService(config: WorkloadConfig, joinToken: string | undefined, clock: Clock = systemClock): Promise<Workload> {
-  const vault = CardVault.loadOrCreate(statePaths(config.stateDir).cardKey);
+  // Each request reaches kms with payments' own access token, carrying the request's correlation id.
+  const envelope = (workload: Workload, ctx: MtlsRouteContext) =>
+    new CardEnvelope(((path, body) => workload.callDownstream(ctx, 'kms', { method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })) satisfies KmsCall);
   const handlers = (workload: Workload): Record<string, MtlsRouteHandler> => ({
     'POST /payments': async (ctx) => {
       const { value: parsed, raw } = await readJsonWithRaw(ctx.req, PAYMENT_BODY_LIMIT);
@@ -44,12 +47,20 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       const owner = ctx.facts.user ?? 'anonymous';
       const refused = await ctx.authorize({ type: 'Payment', id: value.reference, attributes: { amount: value.amountMinor, currency: value.currency, owner } });
       if (refused) return refused;
-      const sealed = vault.seal(card.number);
+      let sealed: Awaited<ReturnType<CardEnvelope['seal']>>;
+      try {
+        sealed = await envelope(workload, ctx).seal(card.number, value.reference);
+      } catch (err) {
+        if (!(err instanceof KmsRefusal)) throw err;
+        workload.logger.warn({ request_id: ctx.requestId, status: err.status, reason: err.reason }, 'kms gave no data key');
+        sendError(ctx.res, 502, 'internal_error', ctx.requestId, { upstream: 'kms', upstream_error: err.reason });
+        return;
+      }
       const booked = await workload.callDownstream(ctx, 'ledger', {
         method: 'POST',
         path: '/entries',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ reference: value.reference, amount: value.amount, currency: value.currency, cardLast4: sealed.last4, cardToken: sealed.token, owner }),
+        body: JSON.stringify({ reference: value.reference, amount: value.amount, currency: value.currency, cardLast4: sealed.last4, cardToken: sealed.cardToken, cardKey: sealed.cardKey, owner }),
       });
       if (booked.status !== 200 && booked.status !== 201) {
         const reason = booked.json<{ error?: string }>().error ?? 'internal_error';
@@ -69,6 +80,16 @@ export async function startPaymentsService(config: WorkloadConfig, joinToken: st
       const rotated = await (await encryptionKeys(workload)).rotate();
       audit(workload.logger, { event: 'key_rotated', kind: 'encryption', kid: rotated.current, retired: rotated.retired, next: rotated.next, request_id: ctx.requestId, peer_spiffe_id: ctx.peer?.spiffeId });
       sendJson(ctx.res, 200, rotated);
+    },
+    // The operator's proof that a stored card can still be read (after a rotation, a rewrap, a revocation): never the number itself.
+    'POST /admin/open-stored-card': async (ctx) => {
+      const body = await readJsonBody(ctx.req, 16 * 1024);
+      const b = (body ?? {}) as Record<string, unknown>;
+      const problems = ['reference', 'cardToken', 'cardKey'].filter((k) => typeof b[k] !== 'string').map((k) => `${k}: must be a string`);
+      if (body === null || typeof body !== 'object' || Array.isArray(body) || problems.length) throw new BodyError('body_invalid', problems.join('; ') || 'body must be a JSON object');
+      const opened = await envelope(workload, ctx).open({ cardToken: String(b.cardToken), cardKey: String(b.cardKey) }, String(b.reference));
+      if (!opened.ok) return { status: opened.status, reason: opened.reason, detail: opened.detail };
+      sendJson(ctx.res, 200, { opened: true, keyVersion: opened.keyVersion, cardLast4: opened.number.slice(-4) });
     },
     'GET /encryption-keys': async (ctx) => {
       sendJson(ctx.res, 200, (await encryptionKeys(workload)).jwks(), { 'cache-control': 'max-age=60' });

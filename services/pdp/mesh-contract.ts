@@ -21,3 +21,12 @@ export const AMOUNT_ACTIONS: readonly string[] = ['POST /payments', 'POST /entri
 
 /** Actions that read a user's records: a read or write scope applies. */
 export const READ_ACTIONS: readonly string[] = ['GET /entries/:id'];
+
+/** Actions on a user's payment or entry: the resource must be the transaction user's, a user the directory knows. */
+export const USER_ACTIONS: readonly string[] = [...AMOUNT_ACTIONS, ...READ_ACTIONS];
+
+/** kms' data-key actions: decided by the caller and the key's purpose alone. */
+export const DATA_KEY_ACTIONS: readonly string[] = ['POST /v1/data-keys', 'POST /v1/unwrap', 'POST /v1/rewrap'];
+
+/** The only purpose kms hands data keys out for: cards at rest. */
+export const KEY_PURPOSE_CARD = 'card';

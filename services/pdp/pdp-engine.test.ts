@@ -51,6 +51,11 @@ function request(spec: Spec = {}): DecisionRequest {
   };
 }
 
+/** A data-key request at kms: the caller's identity and the key's purpose are all it carries. */
+function dataKey(principal: string, action: string, purpose = 'card'): DecisionRequest {
+  return { principal, action, resource: { type: 'DataKey', id: purpose, attributes: { purpose } }, context: {} };
+}
+
 // Golden table: [name, request, decision, determining policy ids].
 const GOLDEN: [string, DecisionRequest, 'allow' | 'deny', string[]][] = [
   ['gateway creates a payment', request(), 'allow', ['gateway-create-payment']],
@@ -82,6 +87,14 @@ const GOLDEN: [string, DecisionRequest, 'allow' | 'deny', string[]][] = [
   ['ledger → payments POST /payments', request({ principal: LEDGER }), 'deny', []],
   ['payments → payments POST /payments', request({ principal: PAYMENTS }), 'deny', []],
   ['ledger → ledger POST /entries', request({ principal: LEDGER, action: 'POST /entries' }), 'deny', []],
+  ['payments gets a card data key', dataKey(PAYMENTS, 'POST /v1/data-keys'), 'allow', ['payments-card-data-key']],
+  ['payments unwraps a card data key', dataKey(PAYMENTS, 'POST /v1/unwrap'), 'allow', ['payments-card-unwrap']],
+  ['ledger rewraps a card data key', dataKey(LEDGER, 'POST /v1/rewrap'), 'allow', ['ledger-card-rewrap']],
+  ['payments unwraps a key of another purpose', dataKey(PAYMENTS, 'POST /v1/unwrap', 'ledger-export'), 'deny', []],
+  ['ledger unwraps a card data key', dataKey(LEDGER, 'POST /v1/unwrap'), 'deny', []],
+  ['gateway unwraps a card data key', dataKey(GATEWAY, 'POST /v1/unwrap'), 'deny', []],
+  ['ledger asks for a fresh card data key', dataKey(LEDGER, 'POST /v1/data-keys'), 'deny', []],
+  ['payments rewraps (the ledger’s action)', dataKey(PAYMENTS, 'POST /v1/rewrap'), 'deny', []],
   ['operator POST /payments', request({ principal: spiffeIdFor('operator') }), 'deny', []],
   ['unknown workload POST /payments', request({ principal: 'spiffe://meshgate.test/unknown' }), 'deny', []],
   ['gateway of a foreign trust domain', request({ principal: 'spiffe://elsewhere.test/gateway' }), 'deny', []],

@@ -47,7 +47,7 @@ describe('PolicyStore', () => {
     expect(store.version).toBe(policySetVersion(reference));
     const gateway = store.current().policies.find((p) => p.id === 'gateway-create-payment');
     expect(gateway).toMatchObject({ effect: 'permit', file: join(POLICY_DIR, 'gateway-to-payments.cedar'), line: 4, column: 1 });
-    expect(store.current().policies.map((p) => p.id).sort()).toEqual(['forbid-non-positive-amount', 'forbid-other-users-resource', 'gateway-create-payment', 'payments-create-entry', 'payments-read-entry']);
+    expect(store.current().policies.map((p) => p.id).sort()).toEqual(['forbid-non-positive-amount', 'forbid-other-users-resource', 'gateway-create-payment', 'ledger-card-rewrap', 'payments-card-data-key', 'payments-card-unwrap', 'payments-create-entry', 'payments-read-entry']);
   });
 
   it('version is a hash of the sorted files: order does not matter, content does', () => {
@@ -123,8 +123,8 @@ describe('PolicyStore', () => {
   it('rolls back to a named version and refuses one it does not hold', () => {
     const store = newStore();
     const v1 = store.version;
-    store.update({ ...reference, 'extra.cedar': '@id("x") forbid (principal, action, resource) when { context.amount > 5 };' });
-    store.update({ ...reference, 'extra.cedar': '@id("x") forbid (principal, action, resource) when { context.amount > 6 };' });
+    store.update({ ...reference, 'extra.cedar': '@id("x") forbid (principal, action == Action::"POST /payments", resource) when { context.amount > 5 };' });
+    store.update({ ...reference, 'extra.cedar': '@id("x") forbid (principal, action == Action::"POST /payments", resource) when { context.amount > 6 };' });
     expect(store.history()).toHaveLength(3);
     expect(store.rollback({ toVersion: 'sha256:nope' })).toMatchObject({ accepted: false });
     expect(store.rollback({ toVersion: v1 })).toMatchObject({ accepted: true, version: v1 });
@@ -133,9 +133,9 @@ describe('PolicyStore', () => {
 
   it('merges when asked: named files replace, null removes, others stay', () => {
     const store = newStore();
-    const result = store.update({ 'guards.cedar': null, 'extra.cedar': '@id("x") forbid (principal, action, resource) when { context.amount > 5 };' }, { merge: true });
+    const result = store.update({ 'guards.cedar': null, 'extra.cedar': '@id("x") forbid (principal, action == Action::"POST /payments", resource) when { context.amount > 5 };' }, { merge: true });
     expect(result.accepted).toBe(true);
-    expect(Object.keys(store.current().files).sort()).toEqual(['extra.cedar', 'gateway-to-payments.cedar', 'payments-to-ledger.cedar']);
+    expect(Object.keys(store.current().files).sort()).toEqual(['extra.cedar', 'gateway-to-payments.cedar', 'kms-data-keys.cedar', 'payments-to-ledger.cedar']);
     expect(store.update(store.current().files as Record<string, string>).audit.outcome).toBe('unchanged');
   });
 

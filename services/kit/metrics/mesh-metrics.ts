@@ -65,6 +65,8 @@ export interface MeshMetrics {
   rateLimited: Counter<'route'>;
   sealedCards: Counter<'result' | 'reason'>;
   sealedCardsOpened: Counter<'kid'>;
+  /** Data keys handed out, unwrapped or rewrapped by the key-management workload, by key version, result and reason code. */
+  kmsOperations: Counter<'operation' | 'version' | 'result' | 'reason'>;
   tokenVerifications: Counter<'result' | 'reason'>;
   authzDecisions: Counter<'decision' | 'reason'>;
   pdpRequestDuration: Histogram<'result'>;
@@ -147,6 +149,12 @@ export function createMeshMetrics(service: string, options: CreateMeshMetricsOpt
     name: 'meshgate_sealed_cards_opened_total',
     help: 'Sealed cards opened, by the encryption key they were sealed for: a retired key may go once its count stops rising.',
     labelNames: ['kid'] as const,
+    registers,
+  });
+  const kmsOperations = new Counter({
+    name: 'meshgate_kms_operations_total',
+    help: 'Data-key operations of the key-management workload (generate, unwrap, rewrap), by wrapping-key version, result (ok or refused) and reason code.',
+    labelNames: ['operation', 'version', 'result', 'reason'] as const,
     registers,
   });
   const rateLimited = new Counter({
@@ -233,6 +241,7 @@ export function createMeshMetrics(service: string, options: CreateMeshMetricsOpt
     rateLimited,
     sealedCards,
     sealedCardsOpened,
+    kmsOperations,
     tokenVerifications,
     authzDecisions,
     pdpRequestDuration,

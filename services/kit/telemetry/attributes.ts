@@ -44,6 +44,9 @@ export const MESHGATE_ATTR = {
   authzCached: 'meshgate.authz.cached',
   cardKid: 'meshgate.card.kid',
   cardResult: 'meshgate.card.result',
+  kmsOperation: 'meshgate.kms.operation',
+  kmsKeyVersion: 'meshgate.kms.key_version',
+  kmsResult: 'meshgate.kms.result',
   correlationId: 'meshgate.correlation_id',
   scenarioId: 'meshgate.scenario_id',
 } as const;
@@ -53,4 +56,5 @@ export const SPAN_NAMES = {
   tokenVerify: 'meshgate.token.verify',
   authz: 'meshgate.authz',
   cardOpen: 'meshgate.card.open',
+  kms: 'meshgate.kms',
 } as const;

@@ -307,3 +307,22 @@ export async function withCardOpenSpan<T extends { ok: true; kid: string } | { o
     }
   });
 }
+
+/** One data-key operation at the key-management workload: its version and result, never a key. */
+export function withKmsSpan<T extends { ok: true; version: number } | { ok: false; reason: ReasonCode; version?: number }>(operation: 'generate' | 'unwrap' | 'rewrap', fn: () => T): T {
+  return tracer().startActiveSpan(SPAN_NAMES.kms, { kind: SpanKind.INTERNAL, attributes: { [MESHGATE_ATTR.kmsOperation]: operation } }, (span) => {
+    try {
+      const result = fn();
+      if (result.version !== undefined) span.setAttribute(MESHGATE_ATTR.kmsKeyVersion, result.version);
+      if (result.ok) {
+        span.setAttribute(MESHGATE_ATTR.kmsResult, 'ok');
+      } else {
+        span.setAttributes({ [MESHGATE_ATTR.kmsResult]: 'refused', [ERROR_TYPE]: result.reason });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.reason });
+      }
+      return result;
+    } finally {
+      span.end();
+    }
+  });
+}

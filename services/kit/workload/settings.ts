@@ -60,6 +60,8 @@ export interface SecuritySettings {
   signingKeyBackup: boolean;
   /** Payments accepts a card in clear instead of sealed for it end to end (unsafe: every hop in between reads it). */
   allowPlaintextCard: boolean;
+  /** The key-management workload still unwraps data keys under a key version the operator revoked (unsafe: revocation does nothing). */
+  kmsUnwrapRevoked: boolean;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -91,6 +93,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   joinTokenInEnvironment: false,
   signingKeyBackup: false,
   allowPlaintextCard: false,
+  kmsUnwrapRevoked: false,
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */
