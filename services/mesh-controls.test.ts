@@ -4,7 +4,7 @@
  * sees and the signal an operator sees.
  */
 import https from 'node:https';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,6 +13,9 @@ import { EndUser } from '../harness/actors/end-user.ts';
 import { Impersonator } from '../harness/actors/impersonator.ts';
 import { samplePayment } from '../harness/actors/payment.ts';
 import type { ServiceName } from './topology.ts';
+import { SAMPLE_CARD_NUMBER } from '../harness/actors/payment.ts';
+import { statePaths } from './kit/state-layout.ts';
+import { STORED_CARD_PATTERN, WRAPPED_KEY_PATTERN } from './kit/e2ee/envelope.ts';
 
 let mesh: LocalEngine;
 let stateDir: string;
@@ -141,5 +144,59 @@ describe('the review holes are closed in the running mesh', () => {
     const renew = await operator.call('payments', 'POST', '/admin/renew-svid');
     expect(renew.status).toBe(503);
     expect(renew.json()).toMatchObject({ error: 'ca_unavailable' });
+  });
+});
+
+describe('cards at rest: envelope encryption through kms', () => {
+  test('the ledger stores only a JWE and a kms-wrapped key; payments keeps no card key; kms keeps its ring 0600', async () => {
+    const token = await user.login('alice');
+    expect((await user.pay(token, samplePayment('at-rest-1'))).status).toBe(201);
+    const [stored] = await mesh.operator.storedCards('at-rest-1');
+    expect(stored).toMatchObject({ cardLast4: '1111', keyVersion: expect.any(Number) });
+    expect(stored!.cardToken).toMatch(STORED_CARD_PATTERN);
+    expect(stored!.cardKey).toMatch(WRAPPED_KEY_PATTERN);
+    expect(JSON.stringify(stored)).not.toContain(SAMPLE_CARD_NUMBER);
+    for (const file of [statePaths(stateDir).ledgerDb, `${statePaths(stateDir).ledgerDb}-wal`]) if (existsSync(file)) expect(readFileSync(file).includes(SAMPLE_CARD_NUMBER), file).toBe(false);
+    expect(existsSync(join(statePaths(stateDir).root, 'payments', 'card-key'))).toBe(false);
+    expect(statSync(statePaths(stateDir).kmsKeys).mode & 0o777).toBe(0o600);
+    const opened = await mesh.operator.openStoredCard('at-rest-1', stored!);
+    expect(opened.status, opened.text()).toBe(200);
+    expect(opened.json()).toEqual({ opened: true, keyVersion: stored!.keyVersion, cardLast4: '1111' });
+  });
+
+  test('a stored card moved to another payment does not open: the wrap and the JWE header both name their payment', async () => {
+    const token = await user.login('alice');
+    for (const ref of ['at-rest-a', 'at-rest-b']) expect((await user.pay(token, samplePayment(ref))).status).toBe(201);
+    const [a] = await mesh.operator.storedCards('at-rest-a');
+    const [b] = await mesh.operator.storedCards('at-rest-b');
+    const movedKey = await mesh.operator.openStoredCard('at-rest-b', { cardToken: b!.cardToken, cardKey: a!.cardKey });
+    expect([movedKey.status, movedKey.json<{ error: string }>().error]).toEqual([400, 'kms_unwrap_failed']);
+    const movedCard = await mesh.operator.openStoredCard('at-rest-b', { cardToken: a!.cardToken, cardKey: b!.cardKey });
+    expect([movedCard.status, movedCard.json<{ error: string }>().error]).toEqual([400, 'card_unreadable']);
+    const garbage = await mesh.operator.openStoredCard('at-rest-b', { cardToken: 'v1.x.y.z', cardKey: b!.cardKey });
+    expect([garbage.status, garbage.json<{ error: string }>().error]).toEqual([400, 'card_malformed']);
+  });
+
+  test('kms names what is wrong with a request, and refuses to revoke the version in use', async () => {
+    const payments = await impersonate('payments');
+    const ledger = await impersonate('ledger');
+    const asPayments = { authorization: `Bearer ${await payments.accessToken('kms')}` };
+    const asLedger = { authorization: `Bearer ${await ledger.accessToken('kms')}` };
+    const problem = async (actor: Impersonator, headers: Record<string, string>, path: string, body: unknown) => {
+      const res = await actor.call('kms', 'POST', path, { body, headers });
+      return [res.status, res.json<{ error: string; detail?: string }>().error, res.json<{ detail?: string }>().detail];
+    };
+    expect(await problem(payments, asPayments, '/v1/unwrap', { wrappedKey: 'kms.v1.nope', context: { purpose: 'card', reference: 'r' } })).toEqual([400, 'body_invalid', 'wrappedKey: must be a wrapped key (kms.v<version>.<iv>.<ciphertext>)']);
+    expect(await problem(payments, asPayments, '/v1/data-keys', { context: { purpose: 'card', reference: 'r', owner: 'x' } })).toEqual([400, 'body_invalid', 'context.owner: unknown field']);
+    expect(await problem(payments, asPayments, '/v1/data-keys', { context: { purpose: 'Card!', reference: '../etc' } })).toEqual([
+      400,
+      'body_invalid',
+      'context.purpose: must be 1-32 lower-case letters or -; context.reference: must be 1-64 characters of A-Z a-z 0-9 _ -',
+    ]);
+    const [one] = await mesh.operator.storedCards('at-rest-1');
+    const batch = Array.from({ length: 101 }, () => ({ wrappedKey: one!.cardKey, context: { purpose: 'card', reference: 'at-rest-1' } }));
+    expect(await problem(ledger, asLedger, '/v1/rewrap', { keys: batch })).toEqual([400, 'body_invalid', 'keys: must be an array of 1 to 100 { wrappedKey, context }']);
+    const { current } = await mesh.operator.kmsKeyVersions();
+    await expect(mesh.operator.revokeKmsKey(current)).rejects.toMatchObject({ status: 409, reason: 'kms_key_in_use' });
   });
 });

@@ -38,21 +38,21 @@ describe('one payment, one trace', () => {
     const traceId = randomBytes(16).toString('hex');
     const paid = await user.pay(token, samplePayment(newReference('trace')), { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
     expect(paid.status).toBe(201);
-    // Spans arrive in batches from five processes; wait (bounded) until every hop's spans have come in.
+    // Spans arrive in batches from six processes; wait (bounded) until every hop's spans have come in.
     const traced = () => selectSpans(session.engine.spans(), { traceId });
-    const complete = () => traced().some((s) => s.service === 'ledger' && s.name === 'meshgate.authz') && new Set(selectSpans(traced(), { kind: 'SERVER' }).map((s) => s.service)).size >= 5;
+    const complete = () => traced().some((s) => s.service === 'ledger' && s.name === 'meshgate.authz') && new Set(selectSpans(traced(), { kind: 'SERVER' }).map((s) => s.service)).size >= 6;
     for (let i = 0; i < 60 && !complete(); i++) await new Promise((r) => setTimeout(r, 100));
     const trace = traced();
     const servers = selectSpans(trace, { kind: 'SERVER' });
-    expect(new Set(servers.map((s) => s.service))).toEqual(new Set(['gateway', 'sts', 'payments', 'ledger', 'pdp']));
+    expect(new Set(servers.map((s) => s.service))).toEqual(new Set(['gateway', 'sts', 'payments', 'kms', 'ledger', 'pdp']));
     // Every mesh hop behind the gateway shows the verified caller.
-    const meshHops = selectSpans(servers, { service: ['payments', 'ledger'] });
+    const meshHops = selectSpans(servers, { service: ['payments', 'kms', 'ledger'] });
     expect(expectEvery(meshHops, (s) => typeof s.attributes['meshgate.peer.spiffe_id'] === 'string', 'mesh server spans carry the peer SPIFFE ID')).toMatchObject({ ok: true });
     const verifications = selectSpans(trace, { name: 'meshgate.token.verify' });
-    expect(new Set(verifications.map((s) => `${s.service}:${s.attributes['meshgate.token.kind']}`))).toEqual(new Set(['gateway:user', 'payments:access', 'payments:txn', 'ledger:access', 'ledger:txn']));
+    expect(new Set(verifications.map((s) => `${s.service}:${s.attributes['meshgate.token.kind']}`))).toEqual(new Set(['gateway:user', 'payments:access', 'payments:txn', 'ledger:access', 'ledger:txn', 'kms:access']));
     expect(expectEvery(verifications, (s) => s.attributes['meshgate.token.result'] === 'valid' && !JSON.stringify(s).includes(token), 'verifications are valid and never hold the token')).toMatchObject({ ok: true });
     const decisions = selectSpans(trace, { name: 'meshgate.authz' });
-    expect(decisions.map((s) => s.service).sort()).toEqual(['ledger', 'payments']);
+    expect(decisions.map((s) => s.service).sort()).toEqual(['kms', 'ledger', 'payments']);
     expect(expectEvery(decisions, (s) => s.attributes['meshgate.authz.decision'] === 'allow' && typeof s.attributes['meshgate.authz.decision_id'] === 'string' && String(s.attributes['meshgate.authz.policy_version']).startsWith('sha256:'), 'decisions carry id and policy version')).toMatchObject({ ok: true });
   });
 
