@@ -21,7 +21,8 @@ import { BENCH_USER } from './bench-payload.ts';
 import { PERCENTILES } from '../stats/latency-histogram.ts';
 
 const CONTROLS_OFF: Partial<SecuritySettings> = { checkRevocation: false, replayCache: false, tokenBinding: false, audienceCheck: false, allowPlaintextCard: true };
-const CHAIN = ['gateway', 'payments', 'ledger'] as const;
+/** The workloads a payment passes through (kms hands payments the data key for the stored card). */
+const CHAIN = ['gateway', 'payments', 'kms', 'ledger'] as const;
 
 interface PaymentMesh {
   id: 'on' | 'off';

@@ -213,7 +213,7 @@ describe('AccessTokenVerifier', () => {
       const token = await good();
       expect(await v.verify(token, thumbA, conn)).toMatchObject({ ok: true, cached: false });
       expect(await v.verify(token, thumbA, conn)).toMatchObject({ ok: true, cached: true, kid: key.kid });
-      expect(await v.verify(token, thumbA)).toMatchObject({ ok: true, cached: false });
+      expect(await verifier({ verifiedTokenEntries: 0 }).verify(token, thumbA)).toMatchObject({ ok: true, cached: false });
     });
 
     it('is bound to the thumbprint, expires with the token, and is dropped on a key set change', async () => {
@@ -248,6 +248,66 @@ describe('AccessTokenVerifier', () => {
       const ledger = verifier({ audience: 'spiffe://meshgate.test/ledger' });
       expect(await ledger.verify(token, thumbA, conn)).toMatchObject({ ok: false, reason: 'token_wrong_audience' });
     });
+  });
+
+  describe('verified-token cache (the same token on a new connection)', () => {
+    it('a token verified on one connection is a hit on the next, still bound to the new connection’s certificate', async () => {
+      const v = verifier();
+      const token = await good();
+      expect(await v.verify(token, thumbA, new ConnectionTokenCache())).toMatchObject({ ok: true, cached: false });
+      expect(await v.verify(token, thumbA, new ConnectionTokenCache())).toMatchObject({ ok: true, cached: true, kid: key.kid });
+      expect(await v.verify(token, thumbB, new ConnectionTokenCache())).toEqual({ ok: false, reason: 'token_cert_mismatch', kid: key.kid });
+      expect(await v.verify(token, '', new ConnectionTokenCache())).toMatchObject({ ok: false, reason: 'token_cert_mismatch' });
+      // With the binding check switched off (the mutant), a hit is accepted over another certificate, as a cold verify would be.
+      const unbound = verifier({ checks: { binding: false } });
+      await unbound.verify(token, thumbA);
+      expect(await unbound.verify(token, thumbB)).toMatchObject({ ok: true, cached: true });
+    });
+
+    it('honours key revocation and rotation at once, and dies with the token', async () => {
+      const v = verifier();
+      const token = await good();
+      await v.verify(token, thumbA);
+      source.doc = { keys: [], revoked: [key.kid] };
+      await jwks.refresh();
+      expect(await v.verify(token, thumbA)).toEqual({ ok: false, reason: 'token_key_revoked', kid: key.kid });
+
+      source.doc = { keys: [key.publicJwk], revoked: [] };
+      await jwks.refresh();
+      expect(await v.verify(token, thumbA)).toMatchObject({ ok: true, cached: false });
+      source.doc = { keys: [key.publicJwk, attacker.publicJwk], revoked: [] };
+      await jwks.refresh();
+      expect(await v.verify(token, thumbA)).toMatchObject({ ok: true, cached: false });
+      expect(await v.verify(token, thumbA)).toMatchObject({ ok: true, cached: true });
+      clock.advance(66_000);
+      expect(await v.verify(token, thumbA)).toMatchObject({ ok: false, reason: 'token_expired' });
+    });
+
+    it('remembers only tokens that verified, a bounded number of them, and is per verifier', async () => {
+      const v = verifier({ verifiedTokenEntries: 2 });
+      const [t1, t2, t3] = [await good({ jti: 'a' }), await good({ jti: 'b' }), await good({ jti: 'c' })];
+      for (const t of [t1, t2, t3]) await v.verify(t, thumbA);
+      expect(await v.verify(t3, thumbA)).toMatchObject({ cached: true });
+      expect(await v.verify(t1, thumbA)).toMatchObject({ ok: true, cached: false });
+      const wrongAudience = await good({ aud: 'spiffe://meshgate.test/ledger' });
+      expect(await v.verify(wrongAudience, thumbA)).toMatchObject({ ok: false, reason: 'token_wrong_audience' });
+      expect(await v.verify(wrongAudience, thumbA)).toMatchObject({ ok: false, reason: 'token_wrong_audience' });
+      expect(await verifier({ audience: 'spiffe://meshgate.test/ledger' }).verify(t1, thumbA)).toMatchObject({ ok: false, reason: 'token_wrong_audience' });
+      expect(() => verifier({ verifiedTokenEntries: -1 })).toThrow(TypeError);
+    });
+  });
+
+  it('token_bad_signature for a signature of the wrong length or in a non-canonical encoding', async () => {
+    const token = await good();
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const raw = Buffer.from(s, 'base64url');
+    expect(await verifier().verify(`${h}.${p}.${raw.subarray(0, 63).toString('base64url')}`, thumbA)).toMatchObject({ ok: false, reason: 'token_bad_signature' });
+    expect(await verifier().verify(`${h}.${p}.${Buffer.concat([raw, Buffer.from([0])]).toString('base64url')}`, thumbA)).toMatchObject({ ok: false, reason: 'token_bad_signature' });
+    // 64 bytes are 86 base64url characters whose last one carries 4 unused bits: flipping one keeps the bytes, not the encoding.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const loose = `${s.slice(0, -1)}${alphabet[alphabet.indexOf(s.at(-1)!) ^ 1]}`;
+    expect(Buffer.from(loose, 'base64url').equals(raw)).toBe(true);
+    expect(await verifier().verify(`${h}.${p}.${loose}`, thumbA)).toMatchObject({ ok: false, reason: 'token_bad_signature' });
   });
 
   it('rejects bad options with TypeError', () => {

@@ -10,6 +10,7 @@ import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from './claims.ts';
 import type { ConnectionTokenCache } from './connection-token-cache.ts';
 import type { JwksCache } from './jwks-cache.ts';
 import { verifySignedJwt } from './signed-jwt.ts';
+import { DEFAULT_VERIFIED_TOKEN_ENTRIES, tokenDigest, VerifiedTokenCache } from './verified-token-cache.ts';
 
 export const DEFAULT_ALGORITHMS: readonly string[] = ['ES256', 'EdDSA'];
 /** HS256 only for the mutant that widens the allow-list: it is verified with the public key as the secret. */
@@ -41,6 +42,8 @@ export interface AccessTokenVerifierOptions {
    */
   certBound?: boolean;
   checks?: Partial<VerifierChecks>;
+  /** Tokens remembered across connections once verified (0: none, every new connection verifies again). */
+  verifiedTokenEntries?: number;
 }
 
 export type AccessTokenResult = { ok: true; claims: AccessTokenClaims; kid: string; cached: boolean } | { ok: false; reason: TokenReason; kid?: string };
@@ -72,6 +75,7 @@ export class AccessTokenVerifier {
   readonly #maxAge: number;
   readonly #certBound: boolean;
   readonly #checks: VerifierChecks;
+  readonly #verified: VerifiedTokenCache | undefined;
 
   constructor(options: AccessTokenVerifierOptions) {
     if (!isNonEmptyString(options?.issuer)) throw new TypeError('AccessTokenVerifier: issuer must be a non-empty string');
@@ -89,6 +93,8 @@ export class AccessTokenVerifier {
     assertSeconds('maxAgeSeconds', this.#maxAge);
     this.#certBound = options.certBound ?? true;
     this.#checks = { audience: options.checks?.audience ?? true, binding: options.checks?.binding ?? true, type: options.checks?.type ?? true };
+    const entries = options.verifiedTokenEntries ?? DEFAULT_VERIFIED_TOKEN_ENTRIES;
+    this.#verified = entries === 0 ? undefined : new VerifiedTokenCache(entries);
   }
 
   /**
@@ -102,6 +108,15 @@ export class AccessTokenVerifier {
     const nowMs = this.#clock.now();
     const hit = connection?.get(token, this, peerCertThumbprint, this.#jwks.version, nowMs);
     if (hit) return { ok: true, claims: hit.claims, kid: hit.kid, cached: true };
+    // Seen on another connection: everything but the binding to this connection's certificate still holds.
+    const digest = this.#verified ? tokenDigest(token) : '';
+    const known = this.#verified?.get(digest, this.#jwks.version, nowMs);
+    if (known) {
+      const bindingFailure = this.#checkBinding(known.claims.cnf, peerCertThumbprint);
+      if (bindingFailure) return { ok: false, reason: bindingFailure, kid: known.kid };
+      connection?.set(token, { ...known, thumbprint: peerCertThumbprint, owner: this });
+      return { ok: true, claims: known.claims, kid: known.kid, cached: true };
+    }
 
     const signed = await verifySignedJwt(token, { jwks: this.#jwks, algorithms: this.#algorithms, type: this.#checks.type ? ACCESS_TOKEN_TYPE : undefined });
     if (!signed.ok) return signed;
@@ -121,9 +136,9 @@ export class AccessTokenVerifier {
 
     const claims = payload as unknown as AccessTokenClaims;
     // Stamped with the key set the key came from: if a refresh landed meanwhile, the entry is already stale.
-    if (connection) {
-      connection.set(token, { claims, kid, thumbprint: peerCertThumbprint, jwksVersion, validUntilMs: validUntilMs(payload, rules), owner: this });
-    }
+    const verified = { claims, kid, jwksVersion, validUntilMs: validUntilMs(payload, rules) };
+    this.#verified?.set(digest, verified);
+    connection?.set(token, { ...verified, thumbprint: peerCertThumbprint, owner: this });
     return { ok: true, claims, kid, cached: false };
   }
 
