@@ -3,6 +3,7 @@
  * MeshClient (or a plain keep-alive agent for the plaintext rung), or on a new
  * connection with a full or a resumed handshake, counting the resumptions achieved.
  */
+import { DEFAULT_TLS_GROUPS } from '../../services/kit/mtls/key-exchange.ts';
 import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -94,11 +95,14 @@ export interface ConnectionSender extends Sender {
 }
 
 /** One new TLS connection per request: a full handshake, or resumption from the agent's session cache. */
-export function newConnectionSender(rung: Rung, port: number, credentials: TlsCredentials, plan: RequestPlan, resume: boolean): ConnectionSender {
+/** A new connection per request; `groups` are the key-exchange groups the client offers (the first one must be the one negotiated). */
+export function newConnectionSender(rung: Rung, port: number, credentials: TlsCredentials, plan: RequestPlan, resume: boolean, groups = DEFAULT_TLS_GROUPS): ConnectionSender {
+  const expectedGroup = groups.split(':')[0] === 'P-256' ? 'prime256v1' : groups.split(':')[0];
   const agent = new https.Agent({
     keepAlive: false,
     maxCachedSessions: resume ? 100 : 0,
     minVersion: 'TLSv1.3',
+    ecdhCurve: groups,
     key: credentials.keyPem,
     cert: credentials.certPem,
     ca: credentials.bundlePem,
@@ -125,6 +129,11 @@ export function newConnectionSender(rung: Rung, port: number, credentials: TlsCr
           (socket as TLSSocket).once('secureConnect', () => {
             connections += 1;
             if ((socket as TLSSocket).isSessionReused()) resumed += 1;
+            // A figure for a group must come from handshakes in that group.
+            const negotiated = (socket as TLSSocket).getEphemeralKeyInfo();
+            if (!(socket as TLSSocket).isSessionReused() && negotiated && 'name' in negotiated && negotiated.name !== expectedGroup) {
+              socket.destroy(new Error(`${rung.id}: negotiated key exchange ${String(negotiated.name)}, expected ${expectedGroup}`));
+            }
           });
         });
         req.on('error', reject);

@@ -116,7 +116,7 @@ describe('embedded policy decisions', () => {
     const { legitTokens, bearer } = await import('./token-rejection.ts');
     const { samplePayment } = await import('../actors/payment.ts');
     const { newReference } = await import('./reference.ts');
-    const session = await GateSession.start({ stateDir, settings: { payments: { pdpEmbedded: true }, ledger: { pdpEmbedded: true } } });
+    const session = await GateSession.start({ stateDir, settings: { payments: { pdpEmbedded: true }, kms: { pdpEmbedded: true }, ledger: { pdpEmbedded: true } } });
     try {
       await session.engine.kill('pdp');
       const ctx = session.context({ runId: 'embedded', scenarioId: 'policy.embedded', correlationId: 'embedded:policy.embedded', latency: {} });

@@ -4,6 +4,7 @@
  * host name). On rotation a new agent takes new requests while the old one
  * finishes its in-flight requests and is then closed, so no request is dropped.
  */
+import { DEFAULT_TLS_GROUPS } from './key-exchange.ts';
 import type { Clock } from '../clock.ts';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -47,6 +48,8 @@ export interface MeshClientOptions {
   onConnectionClosed?: (event: ConnectionClosedEvent) => void;
   /** Decides when a pooled connection's server certificate has expired. */
   clock?: Clock;
+  /** Key-exchange groups, most preferred first (default: hybrid post-quantum first, see key-exchange.ts). */
+  groups?: string;
 }
 
 /** The agents of one set of credentials, one per expected server identity. */
@@ -107,6 +110,7 @@ export class MeshClient {
       key: c.keyPem,
       cert: c.certPem,
       ca: c.bundlePem,
+      ecdhCurve: this.#options.groups ?? DEFAULT_TLS_GROUPS,
       checkServerIdentity: (_host: string, cert: PeerCertificate) => this.#serverProblem(new X509Certificate(cert.raw), serverId),
     });
     generation.agents.set(key, agent);

@@ -3,6 +3,7 @@
  * checked once per connection (chain, SVID shape, revocation); a connection that
  * fails is closed before any request is read, with its reason reported once.
  */
+import { DEFAULT_TLS_GROUPS } from './key-exchange.ts';
 import type { Clock } from '../clock.ts';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -32,6 +33,8 @@ export interface MtlsServerOptions {
   headersTimeoutMs?: number;
   /** Decides when an open connection's peer certificate has expired. */
   clock?: Clock;
+  /** Key-exchange groups, most preferred first (default: hybrid post-quantum first, see key-exchange.ts). */
+  groups?: string;
 }
 
 export type MtlsRequestHandler = (req: IncomingMessage, res: ServerResponse, peer: PeerIdentity | undefined) => void;
@@ -92,9 +95,9 @@ export class MtlsServer {
     });
   }
 
-  /** Every secure context carries the protocol floor: setSecureContext() would otherwise drop it on rotation. */
+  /** Every secure context carries the protocol floor and the groups: setSecureContext() would otherwise drop them on rotation. */
   #contextOptions(c: TlsCredentials) {
-    return { key: c.keyPem, cert: c.certPem, ca: c.bundlePem, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
+    return { key: c.keyPem, cert: c.certPem, ca: c.bundlePem, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ecdhCurve: this.#options.groups ?? DEFAULT_TLS_GROUPS } as const;
   }
 
   #onSecureConnection(socket: TLSSocket, requireClientCert: boolean): void {

@@ -299,7 +299,7 @@ async function composeWorkload(spec: WorkloadSpec, bundlePem: string): Promise<W
   const metrics = createMeshMetrics(config.name);
   metrics.setSvidExpirySource(() => identity.notAfter, clock);
   const signals = createSignals({ spiffeId, metrics, logger });
-  const client = new MeshClient({ credentials: identity.credentials, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed, userAgent: `meshgate-${config.name}`, revocation, clock });
+  const client = new MeshClient({ credentials: identity.credentials, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed, userAgent: `meshgate-${config.name}`, revocation, clock, groups: config.settings.tlsGroups });
   const call: PeerCall = peerCall(config, client);
   const { settings } = config;
   // Every workload that verifies or forwards tokens gets the token plane; the CA and the token service do not.
@@ -322,7 +322,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   const handlers = { ...opsHandlers(workload), ...Object.fromEntries(own) };
   const guards = tokenPlane ? [tokenPlane.guard] : [];
   const peerPolicy = { revocation, checkRevocation: config.settings.checkRevocation, acceptExpired: config.settings.acceptExpiredCerts };
-  workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed, clock: workload.clock }, trustingForwardedCert(workload, routerFor(workload, routes, handlers, guards, true)));
+  workload.server = new MtlsServer({ credentials: identity.credentials, peerPolicy, onHandshake: signals.handshake, onConnectionClosed: signals.connectionClosed, clock: workload.clock, groups: config.settings.tlsGroups }, trustingForwardedCert(workload, routerFor(workload, routes, handlers, guards, true)));
 
   if (!spec.revocation) await workload.startCrlSync();
   // Ready means able to verify tokens: the token service's keys must be loaded first.
@@ -334,7 +334,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   if (Boolean(publicKind) !== Boolean(spec.publicPort)) throw new Error(`${config.name}: the topology ${publicKind ? `declares a ${publicKind} port the workload does not serve` : 'declares no public port, yet the workload serves one'}`);
   if (publicKind && spec.publicPort) {
     const pub = spec.publicPort(workload);
-    workload.publicServer = new MtlsServer({ credentials: identity.credentials, peerPolicy, requireClientCert: false, onHandshake: signals.handshake }, routerFor(workload, PUBLIC_ROUTES[publicKind], pub.handlers, pub.guards ?? [], false));
+    workload.publicServer = new MtlsServer({ credentials: identity.credentials, peerPolicy, requireClientCert: false, onHandshake: signals.handshake, groups: config.settings.tlsGroups }, routerFor(workload, PUBLIC_ROUTES[publicKind], pub.handlers, pub.guards ?? [], false));
     ready.publicUrl = await workload.publicServer.listen(config.publicPort ?? 0);
   }
 

@@ -3,6 +3,7 @@
  * unsafe values exist so that mutation mode (or a tabletop exercise) can ship a
  * bad deploy on purpose and prove that some scenario, or the team, notices.
  */
+import { DEFAULT_TLS_GROUPS, tlsGroupsProblem } from '../mtls/key-exchange.ts';
 export interface SecuritySettings {
   /** Check peer certificates against the CRL. */
   checkRevocation: boolean;
@@ -62,6 +63,8 @@ export interface SecuritySettings {
   allowPlaintextCard: boolean;
   /** The key-management workload still unwraps data keys under a key version the operator revoked (unsafe: revocation does nothing). */
   kmsUnwrapRevoked: boolean;
+  /** TLS 1.3 key-exchange groups offered on every mTLS listener and client, most preferred first (hybrid post-quantum by default). */
+  tlsGroups: string;
 }
 
 export const DEFAULT_SETTINGS: SecuritySettings = {
@@ -94,6 +97,7 @@ export const DEFAULT_SETTINGS: SecuritySettings = {
   signingKeyBackup: false,
   allowPlaintextCard: false,
   kmsUnwrapRevoked: false,
+  tlsGroups: DEFAULT_TLS_GROUPS,
 };
 
 /** Merges overrides onto the defaults, reporting every unknown key or wrong type at once. */
@@ -114,6 +118,8 @@ export function resolveSettings(overrides: unknown, where = 'settings'): Securit
     }
     result[key] = value;
   }
+  const groups = typeof result.tlsGroups === 'string' ? tlsGroupsProblem(result.tlsGroups) : undefined;
+  if (groups) problems.push(`${where}.tlsGroups: ${groups}`);
   if (problems.length) throw new TypeError(problems.join('\n'));
   return result as unknown as SecuritySettings;
 }
