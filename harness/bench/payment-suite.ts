@@ -16,6 +16,7 @@ import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { latencySpec, rotated, type BenchContext } from './bench-context.ts';
 import { closedLoop } from './load.ts';
 import { procCpuUs } from './proc-cpu.ts';
+import { recordWorkloadMemory } from './proc-memory.ts';
 import { differenceOf, type Figure, type FigureRecorder } from './figure.ts';
 import { BENCH_USER } from './bench-payload.ts';
 import { PERCENTILES } from '../stats/latency-histogram.ts';
@@ -29,6 +30,7 @@ interface PaymentMesh {
   mesh: LocalMesh;
   dir: string;
   pids: number[];
+  services: Array<{ name: string; pid: number }>;
   relogin(): Promise<void>;
   pay(): Promise<void>;
   close(): Promise<void>;
@@ -69,6 +71,7 @@ async function startPaymentMesh(id: 'on' | 'off'): Promise<PaymentMesh> {
     mesh,
     dir,
     pids: record.services.map((s) => s.pid),
+    services: record.services.map((s) => ({ name: s.name, pid: s.pid })),
     // A full run outlasts the user token: each repetition logs in afresh, outside the measured loop.
     relogin: async () => {
       token = await login();
@@ -116,6 +119,7 @@ export async function paymentRep(ctx: Pick<BenchContext, 'config' | 'recorder'>,
     const label = `whole payment, controls ${m.id}`;
     for (const pc of PERCENTILES) ctx.recorder.record(latencySpec(`payment.${m.id}.p${String(pc).replace('.', '')}`, `${label}, p${pc}`), r.histogram.getValueAtPercentile(pc));
     ctx.recorder.record({ id: `payment.${m.id}.cpu`, label: `${label}, CPU of every workload per payment`, unit: 'µs', better: 'lower' }, (after - before) / requests);
+    if (m.id === 'on') recordWorkloadMemory(ctx.recorder, m.services, 'load', 'right after a repetition of whole payments, controls on');
   }
 }
 
