@@ -133,18 +133,6 @@ describe('the review holes are closed in the running mesh', () => {
     expect(await eventually(async () => (await counter('payments', 'meshgate_tls_connections_closed_total', { role: 'server', reason: 'cert_revoked' })) > 0)).toBe(true);
     await expect(gateway.call('payments', 'GET', '/healthz')).rejects.toThrow();
   });
-
-  test('with the token service and the CA down, login and renew-svid answer 503 with their reason (last: it leaves them stopped)', async () => {
-    const operator = await impersonate('operator');
-    await mesh.kill('sts');
-    const res = await user.post('/login', { username: 'alice', password: mesh.demoPassword('alice') });
-    expect(res.status).toBe(503);
-    expect(res.json()).toMatchObject({ error: 'sts_unavailable' });
-    await mesh.kill('ca');
-    const renew = await operator.call('payments', 'POST', '/admin/renew-svid');
-    expect(renew.status).toBe(503);
-    expect(renew.json()).toMatchObject({ error: 'ca_unavailable' });
-  });
 });
 
 describe('cards at rest: envelope encryption through kms', () => {
@@ -198,5 +186,20 @@ describe('cards at rest: envelope encryption through kms', () => {
     expect(await problem(ledger, asLedger, '/v1/rewrap', { keys: batch })).toEqual([400, 'body_invalid', 'keys: must be an array of 1 to 100 { wrappedKey, context }']);
     const { current } = await mesh.operator.kmsKeyVersions();
     await expect(mesh.operator.revokeKmsKey(current)).rejects.toMatchObject({ status: 409, reason: 'kms_key_in_use' });
+  });
+});
+
+// Last in the file: it leaves the token service and the CA stopped.
+describe('dependencies down', () => {
+  test('with the token service and the CA down, login and renew-svid answer 503 with their reason', async () => {
+    const operator = await impersonate('operator');
+    await mesh.kill('sts');
+    const res = await user.post('/login', { username: 'alice', password: mesh.demoPassword('alice') });
+    expect(res.status).toBe(503);
+    expect(res.json()).toMatchObject({ error: 'sts_unavailable' });
+    await mesh.kill('ca');
+    const renew = await operator.call('payments', 'POST', '/admin/renew-svid');
+    expect(renew.status).toBe(503);
+    expect(renew.json()).toMatchObject({ error: 'ca_unavailable' });
   });
 });

@@ -8,7 +8,7 @@
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import type { MeshResponse } from '../kit/mtls/client.ts';
 import { cardKeyContext, STORED_CARD_PATTERN, STORED_CARD_REFERENCE, WRAPPED_KEY_PATTERN, type KeyContext } from '../kit/e2ee/envelope.ts';
-import { isReasonCode, type CardReason, type KmsReason, type ReasonCode } from '../kit/reasons.ts';
+import { isReasonCode, type ReasonCode } from '../kit/reasons.ts';
 
 /** One call to a kms data-key route, made by payments over mTLS with its access token. */
 export type KmsCall = (path: '/v1/data-keys' | '/v1/unwrap', body: { context: KeyContext; wrappedKey?: string }) => Promise<MeshResponse>;
@@ -20,7 +20,7 @@ export interface StoredCard {
   cardKey: string;
 }
 
-export type OpenStoredResult = { ok: true; number: string; keyVersion: number } | { ok: false; status: number; reason: CardReason | KmsReason | ReasonCode; detail: string };
+export type OpenStoredResult = { ok: true; number: string; keyVersion: number } | { ok: false; status: number; reason: ReasonCode; detail: string };
 
 /** kms answered something other than a key: the reason it gave, passed on. */
 export class KmsRefusal extends Error {
