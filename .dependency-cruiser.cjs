@@ -13,7 +13,7 @@ module.exports = {
       comment: 'Scenarios and mutants reach a mesh only through the MeshEngine, never the local launcher.',
       severity: 'error',
       from: { path: '^(scenarios/|harness/gate/mutants\\.ts$)' },
-      to: { path: '^harness/mesh/local-mesh\\.ts$' },
+      to: { path: '^harness/mesh/mesh-launcher\\.ts$' },
     },
   ],
   options: {

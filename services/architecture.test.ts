@@ -35,8 +35,8 @@ describe('architecture', () => {
       'services/kit/a.ts': "import type { B } from './b.ts';\nexport type A = { b?: B };\n",
       'services/kit/b.ts': "import { a } from './c.ts';\nexport type B = typeof a;\n",
       'services/kit/c.ts': "import type { A } from './a.ts';\nexport const a: A = {};\n",
-      'harness/mesh/local-mesh.ts': 'export const mesh = 1;\n',
-      'scenarios/tls/probe.ts': "import { mesh } from '../../harness/mesh/local-mesh.ts';\nexport const probe = mesh;\n",
+      'harness/mesh/mesh-launcher.ts': 'export const mesh = 1;\n',
+      'scenarios/tls/probe.ts': "import { mesh } from '../../harness/mesh/mesh-launcher.ts';\nexport const probe = mesh;\n",
     };
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(dirname(join(scratch, path)), { recursive: true });
@@ -44,6 +44,6 @@ describe('architecture', () => {
     }
     const found = await violations(scratch, ['services', 'harness', 'scenarios']);
     expect(found).toContain('no-circular: services/kit/a.ts → services/kit/b.ts → services/kit/c.ts → services/kit/a.ts');
-    expect(found).toContain('scenarios-use-the-engine: scenarios/tls/probe.ts → harness/mesh/local-mesh.ts');
+    expect(found).toContain('scenarios-use-the-engine: scenarios/tls/probe.ts → harness/mesh/mesh-launcher.ts');
   });
 });

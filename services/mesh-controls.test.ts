@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { LocalEngine } from '../harness/engine/local-engine.ts';
+import { LaunchedEngine } from '../harness/engine/launched-engine.ts';
 import { EndUser } from '../harness/actors/end-user.ts';
 import { Impersonator } from '../harness/actors/impersonator.ts';
 import { samplePayment } from '../harness/actors/payment.ts';
@@ -17,7 +17,7 @@ import { SAMPLE_CARD_NUMBER } from '../harness/actors/payment.ts';
 import { statePaths } from './kit/state-layout.ts';
 import { STORED_CARD_PATTERN, WRAPPED_KEY_PATTERN } from './kit/e2ee/envelope.ts';
 
-let mesh: LocalEngine;
+let mesh: LaunchedEngine;
 let stateDir: string;
 let user: EndUser;
 const closers: Array<() => void> = [];
@@ -47,7 +47,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Pro
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'meshgate-controls-'));
-  mesh = await LocalEngine.start({ stateDir }, { spans: () => [] });
+  mesh = await LaunchedEngine.start({ stateDir }, { spans: () => [] });
   user = new EndUser(mesh);
 }, 60_000);
 

@@ -9,7 +9,7 @@ import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalMesh } from '../mesh/local-mesh.ts';
+import { MeshLauncher } from '../mesh/mesh-launcher.ts';
 import { samplePayment } from '../actors/payment.ts';
 import { fetchEncryptionKeysFrom, recipientOf, sealPaymentFor } from '../actors/card-sealer.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
@@ -27,7 +27,7 @@ const CHAIN = ['gateway', 'payments', 'kms', 'ledger'] as const;
 
 interface PaymentMesh {
   id: 'on' | 'off';
-  mesh: LocalMesh;
+  mesh: MeshLauncher;
   dir: string;
   pids: number[];
   services: Array<{ name: string; pid: number }>;
@@ -39,7 +39,7 @@ interface PaymentMesh {
 async function startPaymentMesh(id: 'on' | 'off'): Promise<PaymentMesh> {
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
   const settings = id === 'off' ? Object.fromEntries(CHAIN.map((s) => [s, CONTROLS_OFF])) : {};
-  const mesh = await LocalMesh.start({ stateDir: dir, settings });
+  const mesh = await MeshLauncher.start({ stateDir: dir, settings });
   const record = mesh.record();
   const gateway = record.services.find((s) => s.name === 'gateway')!;
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(record.caBundle, 'utf8') });

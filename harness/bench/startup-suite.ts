@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalMesh } from '../mesh/local-mesh.ts';
+import { MeshLauncher } from '../mesh/mesh-launcher.ts';
 import type { FigureRecorder } from './figure.ts';
 import { recordWorkloadMemory } from './proc-memory.ts';
 
@@ -13,7 +13,7 @@ export async function startupRep(recorder: FigureRecorder): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
   try {
     const started = performance.now();
-    const mesh = await LocalMesh.start({ stateDir: dir });
+    const mesh = await MeshLauncher.start({ stateDir: dir });
     recorder.record({ id: 'startup.mesh', label: 'mesh start-up until every workload is healthy over mTLS', unit: 'ms', better: 'lower' }, performance.now() - started);
     try {
       await new Promise((r) => setTimeout(r, IDLE_AFTER_MS));

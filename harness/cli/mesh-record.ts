@@ -1,7 +1,7 @@
 /** Reads the record `meshgate up` left in a state folder, saying plainly when there is none. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { MeshRecord } from '../mesh/local-mesh.ts';
+import type { MeshRecord } from '../mesh/mesh-launcher.ts';
 import { OperatorClient } from '../mesh/operator.ts';
 import { PACKAGE_ROOT, statePaths } from '../mesh/state-dir.ts';
 import { runsWorkload } from '../mesh/workload-process.ts';

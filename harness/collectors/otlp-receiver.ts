@@ -22,6 +22,8 @@ export interface OtlpReceiverOptions {
   maxSpans?: number;
   /** Port to listen on (default 0: any free port). */
   port?: number;
+  /** Address to bind (default 127.0.0.1; 0.0.0.0 inside a container). */
+  host?: string;
   /** Pass every accepted export request on to the user's collector. */
   forwardTo?: OtlpForwarder;
 }
@@ -38,6 +40,7 @@ export class OtlpReceiver {
   readonly #maxBodyBytes: number;
   readonly #maxSpans: number;
   readonly #port: number;
+  readonly #host: string;
   readonly #forward: OtlpForwarder | undefined;
   #server: Server | undefined;
   #url = '';
@@ -57,6 +60,7 @@ export class OtlpReceiver {
     this.#maxBodyBytes = maxBodyBytes;
     this.#maxSpans = maxSpans;
     this.#port = port;
+    this.#host = options.host ?? '127.0.0.1';
     this.#forward = options.forwardTo;
   }
 
@@ -87,7 +91,7 @@ export class OtlpReceiver {
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.#port, '127.0.0.1', () => {
+      server.listen(this.#port, this.#host, () => {
         server.off('error', reject);
         resolve();
       });

@@ -10,7 +10,7 @@ import { ERROR_CODES, MeshgateError } from '../errors.ts';
 import { SpanFile } from '../collectors/span-file.ts';
 import { statePaths } from '../mesh/state-dir.ts';
 import { LifecycleJournal } from './lifecycle-journal.ts';
-import { LocalEngine } from './local-engine.ts';
+import { LaunchedEngine } from './launched-engine.ts';
 
 export class AttachError extends MeshgateError {
   constructor(message: string) {
@@ -19,16 +19,16 @@ export class AttachError extends MeshgateError {
   }
 }
 
-async function adopt(stateDir: string): Promise<LocalEngine> {
+async function adopt(stateDir: string): Promise<LaunchedEngine> {
   const paths = statePaths(stateDir);
   if (!existsSync(paths.record)) throw new AttachError(`no mesh to attach to in ${paths.root} (no mesh.json): start one with \`meshgate up --state ${stateDir}\``);
   const record = JSON.parse(readFileSync(paths.record, 'utf8')) as { engine?: string };
   if ((record.engine ?? 'local') !== 'local') throw new AttachError(`${paths.record}: unknown engine "${record.engine}"`);
-  return LocalEngine.adopt(stateDir, new SpanFile(paths.spans));
+  return LaunchedEngine.adopt(stateDir, new SpanFile(paths.spans));
 }
 
 /** Attaches, reverting first what a run that died left injected; `log` hears what was reverted. */
-export async function attachEngine(stateDir: string, log: (line: string) => void = () => undefined): Promise<LocalEngine> {
+export async function attachEngine(stateDir: string, log: (line: string) => void = () => undefined): Promise<LaunchedEngine> {
   let engine = await adopt(stateDir);
   const journal = new LifecycleJournal(engine.stateDir);
   const abandoned = journal.abandoned();

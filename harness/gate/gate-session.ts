@@ -12,7 +12,7 @@ import { OtlpForwarder, type OtlpForwarding } from '../collectors/otlp-forwardin
 import { Impersonator } from '../actors/impersonator.ts';
 import { samplePayment } from '../actors/payment.ts';
 import { attachEngine } from '../engine/attach-engine.ts';
-import { LocalEngine } from '../engine/local-engine.ts';
+import { LaunchedEngine } from '../engine/launched-engine.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
 import { statePaths } from '../mesh/state-dir.ts';
 import { check, type Check } from '../scenario/check.ts';
@@ -52,10 +52,10 @@ export class GateSession {
     const receiver = createOtlpReceiver({ jsonlPath: statePaths(options.stateDir).spans, ...(options.forwarding ? { forwardTo: new OtlpForwarder(options.forwarding) } : {}) });
     await receiver.start();
     try {
-      const meshOptions: Parameters<typeof LocalEngine.start>[0] = { stateDir: options.stateDir, otlpEndpoint: receiver.url };
+      const meshOptions: Parameters<typeof LaunchedEngine.start>[0] = { stateDir: options.stateDir, otlpEndpoint: receiver.url };
       if (options.forwarding) meshOptions.otlpProtocol = options.forwarding.protocol;
       if (options.settings) meshOptions.settings = options.settings;
-      return new GateSession(await LocalEngine.start(meshOptions, receiver), receiver);
+      return new GateSession(await LaunchedEngine.start(meshOptions, receiver), receiver);
     } catch (err) {
       await receiver.stop();
       throw err;

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statePaths } from './state-dir.ts';
 import { DatabaseSync } from 'node:sqlite';
-import { LocalEngine } from '../engine/local-engine.ts';
+import { LaunchedEngine } from '../engine/launched-engine.ts';
 import { EndUser } from '../actors/end-user.ts';
 import { Impersonator } from '../actors/impersonator.ts';
 import { samplePayment } from '../actors/payment.ts';
 
-let mesh: LocalEngine;
+let mesh: LaunchedEngine;
 let stateDir: string;
 let user: EndUser;
 let gateway: Impersonator;
@@ -25,7 +25,7 @@ function booked(reference: string): number {
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'meshgate-flow-'));
-  mesh = await LocalEngine.start({ stateDir }, { spans: () => [] });
+  mesh = await LaunchedEngine.start({ stateDir }, { spans: () => [] });
   user = new EndUser(mesh);
   gateway = await Impersonator.mint(mesh, 'gateway');
 }, 60_000);

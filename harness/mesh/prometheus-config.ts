@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PROMETHEUS_ID } from '../../services/topology.ts';
 import type { OperatorApi } from '../engine/operator-api.ts';
-import type { MeshRecord } from './local-mesh.ts';
+import type { MeshRecord } from './mesh-launcher.ts';
 import { PACKAGE_ROOT } from './state-dir.ts';
 
 export const ALERT_RULES = join(PACKAGE_ROOT, 'dashboards', 'alerts.yml');

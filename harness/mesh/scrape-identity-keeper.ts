@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../../services/kit/clock.ts';
 import { OperatorApi } from '../engine/operator-api.ts';
-import type { MeshRecord } from './local-mesh.ts';
+import type { MeshRecord } from './mesh-launcher.ts';
 import { OperatorClient } from './operator.ts';
 import { issueScrapeIdentity, prometheusPaths, refreshTargets, renewalDue } from './prometheus-config.ts';
 import { statePaths } from './state-dir.ts';

@@ -13,6 +13,7 @@ import { WorkloadIdentity } from '../kit/identity/workload-identity.ts';
 import { RevocationList } from '../kit/mtls/revocation-list.ts';
 import { spiffeIdFor, checkSpiffeId } from '../kit/spiffe.ts';
 import { startWorkload, type Workload } from '../kit/workload/runtime.ts';
+import { SERVICE_NAMES } from '../topology.ts';
 import { systemClock, type Clock } from '../kit/clock.ts';
 import { statePaths } from '../kit/state-layout.ts';
 import type { WorkloadConfig } from '../kit/workload/config.ts';
@@ -21,7 +22,8 @@ import { normaliseSerial } from '../kit/ec-keys.ts';
 import { JoinTokenRegistry } from './join-tokens.ts';
 
 const LONG_POLL_MS = 20_000;
-const SERVER_NAMES = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
+/** A workload is reached as localhost by the local engine and by its service name on a compose network. */
+const serverNames = (spiffeId: string) => ({ dnsNames: ['localhost', ...SERVICE_NAMES.filter((s) => spiffeIdFor(s) === spiffeId)], ipAddresses: ['127.0.0.1'] });
 
 function field<T>(body: Record<string, unknown>, key: string, type: string, problems: string[], optional = false): T | undefined {
   const value = body[key];
@@ -59,7 +61,7 @@ export async function startCaService(config: WorkloadConfig, clock: Clock = syst
 
   // The CA's own SVID comes straight from its authority, on the same renewal schedule as every workload's.
   const issueOwn = async () => {
-    const next = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...SERVER_NAMES });
+    const next = await authority.issue({ spiffeId: spiffeIdFor('ca'), ...serverNames(spiffeIdFor('ca')) });
     return { svid: { ...next, bundlePem: authority.bundlePem }, keyPem: next.keyPem! };
   };
   const own = await issueOwn();
@@ -71,7 +73,7 @@ export async function startCaService(config: WorkloadConfig, clock: Clock = syst
     'POST /renew': async (ctx) => {
       const body = await jsonObject(ctx);
       if (typeof body.csr !== 'string') throw new BodyError('body_invalid', 'csr must be a PEM string');
-      const svid = await authority.issueForCsr(body.csr, ctx.peer!.spiffeId, SERVER_NAMES).catch((err: Error) => {
+      const svid = await authority.issueForCsr(body.csr, ctx.peer!.spiffeId, serverNames(ctx.peer!.spiffeId)).catch((err: Error) => {
         throw new BodyError('body_invalid', err.message);
       });
       audit(workload.logger, { event: 'svid_issued', spiffe_id: svid.spiffeId, serial: svid.serial, via: 'renew', peer_spiffe_id: ctx.peer!.spiffeId });
@@ -126,7 +128,7 @@ export async function startCaService(config: WorkloadConfig, clock: Clock = syst
       const publicKeyPem = field<string>(body, 'publicKeyPem', 'string', problems, true);
       const malformed = body.malformed as IssueRequest['malformed'] | undefined;
       if (problems.length) throw new BodyError('body_invalid', problems.join('; '));
-      const request: IssueRequest = { spiffeId: spiffeId!, ...SERVER_NAMES };
+      const request: IssueRequest = { spiffeId: spiffeId!, ...serverNames(spiffeId!) };
       if (allowForeignTrustDomain) request.allowForeignTrustDomain = true;
       if (ttlSeconds !== undefined) request.ttlSeconds = ttlSeconds;
       if (notBefore !== undefined) request.notBefore = new Date(notBefore);
@@ -183,7 +185,7 @@ export async function startCaService(config: WorkloadConfig, clock: Clock = syst
         sendError(ctx.res, 401, outcome.reason, ctx.requestId);
         return;
       }
-      const svid = await authority.issueForCsr(body.csr, outcome.spiffeId, SERVER_NAMES).catch((err: Error) => {
+      const svid = await authority.issueForCsr(body.csr, outcome.spiffeId, serverNames(outcome.spiffeId)).catch((err: Error) => {
         throw new BodyError('body_invalid', err.message);
       });
       audit(workload.logger, { event: 'join_accepted', spiffe_id: svid.spiffeId, serial: svid.serial, peer_addr: ctx.req.socket.remoteAddress });

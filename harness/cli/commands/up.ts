@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { LocalMesh } from '../../mesh/local-mesh.ts';
+import { MeshLauncher } from '../../mesh/mesh-launcher.ts';
 import { startCollector, stopCollector } from '../../mesh/collector.ts';
 import { OperatorApi } from '../../engine/operator-api.ts';
 import { otlpForwardingFrom } from '../../collectors/otlp-forwarding.ts';
@@ -49,9 +49,9 @@ export async function upCommand(argv: string[], io: CommandIo): Promise<number> 
     throw new UsageError(`meshgate up: ${(err as Error).message}`);
   }
   const collector = await startCollector(paths, forwarding);
-  let mesh: LocalMesh;
+  let mesh: MeshLauncher;
   try {
-    mesh = await LocalMesh.start({ stateDir, detached: true, otlpEndpoint: collector.url, ...(forwarding ? { otlpProtocol: forwarding.protocol } : {}) });
+    mesh = await MeshLauncher.start({ stateDir, detached: true, otlpEndpoint: collector.url, ...(forwarding ? { otlpProtocol: forwarding.protocol } : {}) });
   } catch (err) {
     await stopCollector(collector.pid);
     throw err;

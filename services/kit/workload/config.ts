@@ -7,6 +7,8 @@ export interface WorkloadConfig {
   stateDir: string;
   /** Port for the mTLS listener; 0 picks a free one. */
   port: number;
+  /** The address every listener binds (default 127.0.0.1; 0.0.0.0 inside a container, whose network the run created). */
+  listenHost?: string;
   /** The gateway's public HTTPS port. */
   publicPort?: number;
   /** The plaintext port opened only by the plaintextPort misconfiguration. */
@@ -35,6 +37,7 @@ export function parseWorkloadConfig(raw: unknown, source: string): WorkloadConfi
   str('caUrl');
   str('bundlePath');
   str('otlpEndpoint', true);
+  str('listenHost', true);
   for (const k of ['port', 'publicPort', 'plaintextPort', 'svidTtlSeconds']) {
     if (c[k] !== undefined && !(Number.isInteger(c[k]) && (c[k] as number) >= 0)) problems.push(`${source}: ${k} must be a non-negative integer`);
   }

@@ -327,7 +327,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   if (!spec.revocation) await workload.startCrlSync();
   // Ready means able to verify tokens: the token service's keys must be loaded first.
   if (tokenPlane) await tokenPlane.ready(START_TIMEOUT_MS);
-  const url = await workload.server.listen(config.port);
+  const url = await workload.server.listen(config.port, config.listenHost);
   const ready: ReadyRecord = { name: config.name, pid: process.pid, spiffeId: workload.spiffeId, url };
 
   const publicKind = descriptorOf(config.name).publicPort;
@@ -335,7 +335,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
   if (publicKind && spec.publicPort) {
     const pub = spec.publicPort(workload);
     workload.publicServer = new MtlsServer({ credentials: identity.credentials, peerPolicy, requireClientCert: false, onHandshake: signals.handshake, groups: config.settings.tlsGroups }, routerFor(workload, PUBLIC_ROUTES[publicKind], pub.handlers, pub.guards ?? [], false));
-    ready.publicUrl = await workload.publicServer.listen(config.publicPort ?? 0);
+    ready.publicUrl = await workload.publicServer.listen(config.publicPort ?? 0, config.listenHost);
   }
 
   if (config.settings.plaintextPort) {
@@ -343,7 +343,7 @@ export async function startWorkload(spec: WorkloadSpec): Promise<Workload> {
     const plain = trustingForwardedCert(workload, routerFor(workload, routes, handlers, guards, !workload.config.settings.trustForwardedClientCert));
     const plaintext = http.createServer((req, res) => plain(req, res, undefined));
     workload.plaintextServer = plaintext;
-    await new Promise<void>((r) => plaintext.listen(config.plaintextPort ?? 0, '127.0.0.1', r));
+    await new Promise<void>((r) => plaintext.listen(config.plaintextPort ?? 0, config.listenHost ?? '127.0.0.1', r));
     ready.plaintextUrl = `http://127.0.0.1:${(plaintext.address() as AddressInfo).port}`;
     workload.logger.warn({ url: ready.plaintextUrl }, 'plaintext port open');
   }

@@ -1,15 +1,13 @@
 /**
- * The local launcher: every workload runs as a process on 127.0.0.1 with its
- * own join token, config and log file. It waits until each answers /healthz
- * over mTLS, and stops everything it started on stop, on error and when the
- * harness dies (children watch their stdin pipe). A mesh started detached
- * (`meshgate up`) outlives the launcher; `LocalMesh.adopt` takes it over again
- * from its state folder.
+ * The launcher: every workload runs with its own join token, config and log
+ * file, as a process of this host or in a container (its WorkloadHost). It
+ * waits until each answers /healthz over mTLS, and stops everything it
+ * started on stop, on error and when the harness dies. A mesh started
+ * detached (`meshgate up`) outlives the launcher; `MeshLauncher.adopt` takes
+ * it over again from its state folder.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JoinTokenRegistry } from '../../services/ca/join-tokens.ts';
 import { WorkloadIdentity } from '../../services/kit/identity/workload-identity.ts';
@@ -17,23 +15,21 @@ import type { ReadyRecord } from '../../services/kit/workload/runtime.ts';
 import { resolveSettings, type SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { parseWorkloadConfig, type WorkloadConfig } from '../../services/kit/workload/config.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
-import { descriptorOf, OPERATOR, SERVICE_NAMES, TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
+import { OPERATOR, SERVICE_NAMES, TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
 import { ERROR_CODES, MeshgateError } from '../errors.ts';
-import { freePorts } from './free-port.ts';
 import { OperatorClient } from './operator.ts';
-import { PACKAGE_ROOT, statePaths, type StatePaths } from './state-dir.ts';
-import { adoptedProcess, spawnedProcess, type StopOutcome, type WorkloadProcess } from './workload-process.ts';
-
-/** Every workload of the reference mesh; all start together and enrol with the CA once it is up. */
-const TELEMETRY_PRELOAD = join(PACKAGE_ROOT, 'services', 'kit', 'telemetry', 'register.ts');
-const entryOf = (name: ServiceName) => join(PACKAGE_ROOT, 'services', descriptorOf(name).entry);
+import { ProcessHost } from './process-host.ts';
+import { statePaths, type StatePaths } from './state-dir.ts';
+import { configFile, joinTokenFile, launchSpec, workloadConfig, type MeshPlacement } from './workload-launch.ts';
+import type { HostKind, WorkloadHost } from './workload-host.ts';
+import type { StopOutcome, WorkloadProcess } from './workload-process.ts';
 
 export interface MeshRecordService extends ReadyRecord {
   logFile: string;
 }
 
 export interface MeshRecord {
-  engine: 'local';
+  engine: HostKind;
   state: string;
   caBundle: string;
   startedAt: string;
@@ -48,9 +44,11 @@ export interface MeshRecord {
   baselinePolicyVersion?: string;
   /** The span collector process `meshgate up` started beside the workloads. */
   collector?: { pid: number; url: string };
+  /** The compose project the workloads run in (engine compose). */
+  compose?: { project: string; file: string; image: string };
 }
 
-export interface LocalMeshOptions {
+export interface MeshLauncherOptions {
   stateDir: string;
   /** Children outlive the harness (for `meshgate up`); otherwise they die with it. */
   detached?: boolean;
@@ -60,6 +58,8 @@ export interface LocalMeshOptions {
   otlpProtocol?: 'http/json' | 'http/protobuf';
   svidTtlSeconds?: number;
   readyTimeoutMs?: number;
+  /** Where the workloads run (default: processes of this host). */
+  host?: WorkloadHost;
 }
 
 export class MeshStartError extends MeshgateError {
@@ -77,16 +77,9 @@ function tail(path: string, lines = 15): string {
   }
 }
 
-/** Only what the workload needs: the user's environment (OTEL_*, NODE_OPTIONS …) must not change what the gate observes. */
-function workloadEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...extra };
-  for (const key of ['HOME', 'TZ', 'LANG', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
-  return env;
-}
-
-export class LocalMesh {
+export class MeshLauncher {
   readonly paths: StatePaths;
-  readonly options: LocalMeshOptions;
+  readonly options: MeshLauncherOptions;
   readonly ready = new Map<ServiceName, ReadyRecord>();
   readonly configs = new Map<ServiceName, WorkloadConfig>();
   readonly baselineSettings: Partial<Record<ServiceName, SecuritySettings>> = {};
@@ -94,18 +87,21 @@ export class LocalMesh {
   startedAt = new Date();
   baselinePolicyVersion: string | undefined;
   collector: { pid: number; url: string } | undefined;
+  readonly host: WorkloadHost;
   readonly #processes = new Map<ServiceName, WorkloadProcess>();
+  #placement: MeshPlacement | undefined;
   #stopping: Promise<StopOutcome[]> | undefined;
   #tokens: JoinTokenRegistry | undefined;
   #firstTokens = new Map<ServiceName, string>();
 
-  private constructor(options: LocalMeshOptions) {
+  private constructor(options: MeshLauncherOptions) {
     this.options = options;
     this.paths = statePaths(options.stateDir);
+    this.host = options.host ?? new ProcessHost(this.paths.root, options.detached ?? false);
   }
 
-  static async start(options: LocalMeshOptions): Promise<LocalMesh> {
-    const mesh = new LocalMesh(options);
+  static async start(options: MeshLauncherOptions): Promise<MeshLauncher> {
+    const mesh = new MeshLauncher(options);
     try {
       await mesh.#boot();
     } catch (err) {
@@ -116,12 +112,13 @@ export class LocalMesh {
   }
 
   /** Takes over a mesh that `meshgate up` started in this state folder; its workloads keep running. */
-  static adopt(stateDir: string): LocalMesh {
+  static adopt(stateDir: string, host?: WorkloadHost): MeshLauncher {
     const paths = statePaths(stateDir);
     const record = JSON.parse(readFileSync(paths.record, 'utf8')) as MeshRecord;
-    const options: LocalMeshOptions = { stateDir, detached: true };
+    const options: MeshLauncherOptions = { stateDir, detached: true };
+    if (host) options.host = host;
     if (record.otlpEndpoint) options.otlpEndpoint = record.otlpEndpoint;
-    const mesh = new LocalMesh(options);
+    const mesh = new MeshLauncher(options);
     mesh.startedAt = new Date(record.startedAt);
     Object.assign(mesh.baselineSettings, record.baselineSettings ?? {});
     mesh.baselinePolicyVersion = record.baselinePolicyVersion;
@@ -133,12 +130,12 @@ export class LocalMesh {
     for (const s of record.services) {
       const name = s.name as ServiceName;
       const { logFile: _log, ...ready } = s;
-      const proc = adoptedProcess(s.pid, entryOf(name));
+      const proc = mesh.host.adopt(name, s.pid);
       if (!proc.running()) continue;
       mesh.ready.set(name, ready);
       mesh.#processes.set(name, proc);
     }
-    mesh.operator = OperatorClient.load(paths.operator, mesh.#peerUrls());
+    mesh.operator = OperatorClient.load(paths.operator, Object.fromEntries([...mesh.ready].map(([n, r]) => [n, r.url])));
     return mesh;
   }
 
@@ -156,8 +153,10 @@ export class LocalMesh {
     return this.#processes.get(service);
   }
 
-  #peerUrls(): Record<string, string> {
-    return Object.fromEntries([...this.configs].map(([n, c]) => [n, c.peers[n]!]));
+  /** How the harness reaches each workload. */
+  #hostUrls(): Record<string, string> {
+    const placement = this.#placement!;
+    return Object.fromEntries(this.services.map((n) => [n, placement.hostUrl(n)]));
   }
 
   async #boot(): Promise<void> {
@@ -167,29 +166,12 @@ export class LocalMesh {
     this.#tokens = new JoinTokenRegistry({ path: p.joinTokens });
 
     const services = this.services;
-    const withPublicPort = services.filter((s) => descriptorOf(s).publicPort);
-    const ports = await freePorts(services.length + withPublicPort.length);
-    const portOf = new Map(services.map((s, i) => [s, ports[i]!]));
-    const publicPortOf = new Map(withPublicPort.map((s, i) => [s, ports[services.length + i]!]));
-    const peers = Object.fromEntries(services.map((s) => [s, `https://localhost:${portOf.get(s)}`]));
+    const placement = (this.#placement = await this.host.place(services));
+    const peers = Object.fromEntries(services.map((s) => [s, placement.peerUrl(s)]));
     for (const name of services) {
       const settings = resolveSettings(this.options.settings?.[name] ?? {});
       this.baselineSettings[name] = settings;
-      const config: WorkloadConfig = {
-        name,
-        stateDir: p.root,
-        port: portOf.get(name)!,
-        caEnrolUrl: `https://localhost:${publicPortOf.get(TRUST_ROOT)}`,
-        caUrl: peers[TRUST_ROOT]!,
-        bundlePath: p.bundle,
-        peers,
-        settings,
-      };
-      const publicPort = publicPortOf.get(name);
-      if (publicPort) config.publicPort = publicPort;
-      if (this.options.otlpEndpoint) config.otlpEndpoint = this.options.otlpEndpoint;
-      if (this.options.svidTtlSeconds) config.svidTtlSeconds = this.options.svidTtlSeconds;
-      this.configs.set(name, config);
+      this.configs.set(name, workloadConfig(name, { ...placement, ...(this.options.otlpEndpoint ? { otlpEndpoint: this.options.otlpEndpoint } : {}) }, peers, settings, this.options.svidTtlSeconds));
     }
     // Tokens for the first start are known to the CA before it starts; later ones go through its admin API.
     const operatorToken = this.#tokens.add(spiffeIdFor(OPERATOR));
@@ -202,10 +184,11 @@ export class LocalMesh {
   }
 
   async #enrolOperator(token: string): Promise<void> {
-    const config = this.configs.get(TRUST_ROOT)!;
+    const placement = this.#placement!;
+    const caUrl = placement.hostUrl(TRUST_ROOT);
     const bundlePem = readFileSync(this.paths.bundle, 'utf8');
-    const identity = await WorkloadIdentity.enrol(token, { caEnrolUrl: config.caEnrolUrl, caUrl: config.caUrl, bundlePem });
-    const bootstrap = new OperatorClient(identity.credentials, { ca: config.caUrl });
+    const identity = await WorkloadIdentity.enrol(token, { caEnrolUrl: placement.hostEnrolUrl, caUrl, bundlePem });
+    const bootstrap = new OperatorClient(identity.credentials, { ca: caUrl });
     try {
       // The operator keeps a day-long SVID so later CLI commands (ca issue, down) can act as it.
       const svid = await bootstrap.json<{ certPem: string; keyPem: string; bundlePem: string }>('ca', 'POST', '/admin/issue', { spiffeId: spiffeIdFor(OPERATOR), ttlSeconds: 86_400 });
@@ -213,45 +196,22 @@ export class LocalMesh {
     } finally {
       bootstrap.close();
     }
-    this.operator = OperatorClient.load(this.paths.operator, this.#peerUrls());
+    this.operator = OperatorClient.load(this.paths.operator, this.#hostUrls());
   }
 
   async #launch(name: ServiceName): Promise<void> {
     const config = this.configs.get(name)!;
-    const configPath = join(this.paths.configs, `${name}.json`);
-    writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
-    rmSync(join(this.paths.services, `${name}.json`), { force: true });
-    const stdioLog = join(this.paths.logs, `${name}.stdio.log`);
-    const out = openSync(stdioLog, 'a');
-    const env = workloadEnv({
-      MESHGATE_CONFIG: configPath,
-      MESHGATE_SERVICE: name,
-      MESHGATE_PARENT_WATCH: this.options.detached ? '0' : '1',
-      // V8's compile cache roughly halves start-up after the first run.
-      NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'meshgate-compile-cache'),
+    writeFileSync(configFile(this.paths.root, name), JSON.stringify(config, null, 2), { mode: 0o600 });
+    rmSync(this.paths.ready(name), { force: true });
+    const joinToken = name === TRUST_ROOT ? undefined : await this.#joinToken(name);
+    if (joinToken !== undefined && !config.settings.joinTokenInEnvironment) writeFileSync(joinTokenFile(this.paths.root, name), joinToken, { mode: 0o600 });
+    const spec = launchSpec(config, this.host.packageRoot, joinToken, {
+      detached: this.options.detached ?? false,
+      compileCache: this.host.compileCache,
+      ...(this.options.otlpProtocol ? { otlpProtocol: this.options.otlpProtocol } : {}),
     });
-    if (name !== TRUST_ROOT && config.settings.joinTokenInEnvironment) {
-      env.MESHGATE_JOIN_TOKEN = await this.#joinToken(name);
-    } else if (name !== TRUST_ROOT) {
-      const tokenFile = join(this.paths.configs, `${name}.join-token`);
-      writeFileSync(tokenFile, await this.#joinToken(name), { mode: 0o600 });
-      env.MESHGATE_JOIN_TOKEN_FILE = tokenFile;
-    }
-    if (config.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;
-    if (this.options.otlpProtocol) env.OTEL_EXPORTER_OTLP_PROTOCOL = this.options.otlpProtocol;
-    const args = ['--disable-warning=ExperimentalWarning', '--import', TELEMETRY_PRELOAD, entryOf(name)];
-    const child = spawn(process.execPath, args, {
-      cwd: PACKAGE_ROOT,
-      env,
-      stdio: [this.options.detached ? 'ignore' : 'pipe', out, out],
-      // Own process group: a terminal's Ctrl-C reaches the harness only, which then reverts the
-      // running scenario against a live mesh and stops the workloads itself. Without `up`'s
-      // detachment the workloads still die with the harness through their stdin pipe.
-      detached: true,
-    });
-    closeSync(out);
-    if (this.options.detached) child.unref();
-    const proc = spawnedProcess(child);
+    const stdioLog = this.paths.stdioLog(name);
+    const proc = await this.host.launch(name, spec, stdioLog);
     this.#processes.set(name, proc);
     await this.#waitReady(name, proc, stdioLog);
   }
@@ -265,15 +225,15 @@ export class LocalMesh {
   }
 
   async #waitReady(name: ServiceName, proc: WorkloadProcess, stdioLog: string): Promise<void> {
-    const readyPath = join(this.paths.services, `${name}.json`);
+    const readyPath = this.paths.ready(name);
     const timeoutMs = this.options.readyTimeoutMs ?? 20_000;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!proc.running()) throw new MeshStartError(`${name} exited before it was ready:\n${tail(stdioLog)}`);
       if (existsSync(readyPath)) {
         const record = JSON.parse(readFileSync(readyPath, 'utf8')) as ReadyRecord;
-        if (record.pid === proc.pid) {
-          this.ready.set(name, record);
+        if (this.host.readyMatches(record, proc)) {
+          this.ready.set(name, this.host.reachable(record));
           return;
         }
       }
@@ -311,6 +271,13 @@ export class LocalMesh {
     this.#writeRecord();
   }
 
+  /** The TCP ports a running workload listens on, as the harness reaches them. */
+  listeningPorts(name: ServiceName): number[] {
+    const proc = this.#processes.get(name);
+    if (!proc?.running()) throw new TypeError(`service ${name} is not running`);
+    return this.host.listeningPorts(name, proc);
+  }
+
   /** SIGSTOP / SIGCONT: the process keeps its sockets but answers nothing while paused. */
   signal(name: ServiceName, signal: 'SIGSTOP' | 'SIGCONT'): void {
     const proc = this.#processes.get(name);
@@ -327,7 +294,8 @@ export class LocalMesh {
 
   record(): MeshRecord {
     const record: MeshRecord = {
-      engine: 'local',
+      ...this.host.record(),
+      engine: this.host.kind,
       state: this.paths.root,
       caBundle: this.paths.bundle,
       startedAt: this.startedAt.toISOString(),
@@ -357,6 +325,7 @@ export class LocalMesh {
       this.operator?.close();
       const names = [...this.#processes.keys()].reverse();
       const outcomes = await Promise.all(names.map((s) => this.#kill(s)));
+      await this.host.teardown();
       return outcomes.filter((o): o is StopOutcome => o !== undefined);
     })();
     return this.#stopping;

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { statePaths } from './state-dir.ts';
 import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
-import { LocalMesh } from './local-mesh.ts';
+import { MeshLauncher } from './mesh-launcher.ts';
 import { fetchEncryptionKeysFrom, sealPaymentWith } from '../actors/card-sealer.ts';
 import type { PaymentBody } from '../actors/payment.ts';
 import { isRunning } from './process-state.ts';
 import { requireTool } from '../test-support/require-tool.ts';
 
 const run = promisify(execFile);
-let mesh: LocalMesh;
+let mesh: MeshLauncher;
 let stateDir: string;
 
 
@@ -45,7 +45,7 @@ const payment = (reference: string, extra: Record<string, unknown> = {}) => JSON
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'meshgate-mesh-'));
-  mesh = await LocalMesh.start({ stateDir });
+  mesh = await MeshLauncher.start({ stateDir });
 }, 60_000);
 
 afterAll(async () => {
@@ -125,8 +125,8 @@ describe('orphans', () => {
   test('killing the harness with SIGKILL leaves no service running', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshgate-orphan-'));
     const { spawn } = await import('node:child_process');
-    const script = `import { LocalMesh } from ${JSON.stringify(new URL('./local-mesh.ts', import.meta.url).pathname)};
-      const mesh = await LocalMesh.start({ stateDir: ${JSON.stringify(dir)} });
+    const script = `import { MeshLauncher } from ${JSON.stringify(new URL('./mesh-launcher.ts', import.meta.url).pathname)};
+      const mesh = await MeshLauncher.start({ stateDir: ${JSON.stringify(dir)} });
       process.stdout.write(JSON.stringify([...mesh.ready.values()].map((r) => r.pid)) + '\\n');
       setInterval(() => {}, 1000);`;
     const harness = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

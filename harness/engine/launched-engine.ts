@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { SERVICE_NAMES, TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
-import { listeningPorts } from '../attacks/listening-ports.ts';
 import { parseExposition, type MetricsSnapshot } from '../collectors/metrics-scraper.ts';
 import type { SpanRecord } from '../collectors/span-record.ts';
 import { LogCursor } from '../evidence/log-cursor.ts';
-import { LocalMesh, type LocalMeshOptions } from '../mesh/local-mesh.ts';
+import { MeshLauncher, type MeshLauncherOptions } from '../mesh/mesh-launcher.ts';
 import { isPaused } from '../mesh/process-state.ts';
 import type { LedgerView, LogSource, MeshBaseline, MeshEngine, ProcessExposure, ServiceEndpoint } from './mesh-engine.ts';
 import { OperatorApi } from './operator-api.ts';
@@ -23,17 +22,17 @@ export interface SpanSource {
   spans(): SpanRecord[];
 }
 
-export class LocalEngine implements MeshEngine {
+export class LaunchedEngine implements MeshEngine {
   readonly kind: 'local' | 'attach';
   readonly stateDir: string;
   readonly operator: OperatorApi;
   readonly ledger: LedgerView;
   readonly otlpEndpoint: string | undefined;
-  readonly #mesh: LocalMesh;
+  readonly #mesh: MeshLauncher;
   readonly #spans: SpanSource;
   #baseline: MeshBaseline;
 
-  private constructor(kind: 'local' | 'attach', mesh: LocalMesh, spans: SpanSource, policyVersion: string) {
+  private constructor(kind: 'local' | 'attach', mesh: MeshLauncher, spans: SpanSource, policyVersion: string) {
     this.kind = kind;
     this.#mesh = mesh;
     this.#spans = spans;
@@ -45,11 +44,11 @@ export class LocalEngine implements MeshEngine {
   }
 
   /** Starts a mesh of child processes; it stops when the engine closes. */
-  static async start(options: LocalMeshOptions, spans: SpanSource): Promise<LocalEngine> {
-    const mesh = await LocalMesh.start(options);
+  static async start(options: MeshLauncherOptions, spans: SpanSource): Promise<LaunchedEngine> {
+    const mesh = await MeshLauncher.start(options);
     try {
       const api = new OperatorApi(mesh.operator);
-      return new LocalEngine('local', mesh, spans, (await api.policies()).version);
+      return new LaunchedEngine('local', mesh, spans, (await api.policies()).version);
     } catch (err) {
       await mesh.stop();
       throw err;
@@ -57,17 +56,17 @@ export class LocalEngine implements MeshEngine {
   }
 
   /** Drives the mesh `meshgate up` left in this state folder; its baseline is what it runs now. */
-  static async adopt(stateDir: string, spans: SpanSource): Promise<LocalEngine> {
-    const mesh = LocalMesh.adopt(stateDir);
+  static async adopt(stateDir: string, spans: SpanSource): Promise<LaunchedEngine> {
+    const mesh = MeshLauncher.adopt(stateDir);
     // What it found is what every revert restores.
     for (const [name, config] of mesh.configs) mesh.baselineSettings[name] = config.settings;
     const api = new OperatorApi(mesh.operator);
     const version = mesh.ready.has('pdp') ? (await api.policies()).version : '';
-    return new LocalEngine('attach', mesh, spans, version);
+    return new LaunchedEngine('attach', mesh, spans, version);
   }
 
   /** The launcher underneath, for the commands that manage processes (`up`, `down`). */
-  get mesh(): LocalMesh {
+  get mesh(): MeshLauncher {
     return this.#mesh;
   }
 
@@ -181,9 +180,7 @@ export class LocalEngine implements MeshEngine {
   }
 
   async listeningPorts(service: ServiceName): Promise<number[]> {
-    const proc = this.#mesh.process(service);
-    if (!proc?.running()) throw new TypeError(`service ${service} is not running`);
-    return listeningPorts(proc.pid);
+    return this.#mesh.listeningPorts(service);
   }
 
   async processExposure(service: ServiceName): Promise<ProcessExposure> {
