@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   meshStart: 'MESHGATE_ERR_MESH_START',
   /** The mesh refused an operator action the harness needed. */
   operatorAction: 'MESHGATE_ERR_OPERATOR_ACTION',
+  /** The compose executable or the container CLI failed, or a container does not publish what the engine needs. */
+  container: 'MESHGATE_ERR_CONTAINER',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
@@ -30,6 +32,7 @@ const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
   MESHGATE_ERR_ATTACH: EXIT_CODES.usage,
   MESHGATE_ERR_MESH_START: EXIT_CODES.fail,
   MESHGATE_ERR_OPERATOR_ACTION: EXIT_CODES.fail,
+  MESHGATE_ERR_CONTAINER: EXIT_CODES.fail,
 };
 
 export class MeshgateError extends Error {

@@ -1,14 +1,16 @@
 /**
  * Every TCP port a process listens on, read from /proc like `ss -ltnp` does:
- * the socket inodes in /proc/<pid>/fd matched against /proc/net/tcp{,6}.
+ * the socket inodes in /proc/<pid>/fd matched against the TCP tables of the
+ * process's own network namespace (/proc/<pid>/net/tcp{,6}: a container's, for
+ * a workload in one).
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const LISTEN = '0A';
 
-function listeningByInode(): Map<string, number> {
+function listeningByInode(pid: number): Map<string, number> {
   const byInode = new Map<string, number>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const table of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
     let text = '';
     try {
       text = readFileSync(table, 'utf8');
@@ -26,7 +28,7 @@ function listeningByInode(): Map<string, number> {
 }
 
 export function listeningPorts(pid: number): number[] {
-  const byInode = listeningByInode();
+  const byInode = listeningByInode(pid);
   const ports = new Set<number>();
   let fds: string[] = [];
   try {

@@ -1,6 +1,6 @@
 /**
  * The attach engine: drives a mesh that `meshgate up` started and left
- * running, whatever engine started it, from the record in its state folder.
+ * running, of processes or of containers, from the record in its state folder.
  * Before anything else it reverts what an earlier run left injected (the
  * lifecycle journal says so); the baseline is then what runs. Closing it
  * leaves the mesh up.
@@ -8,6 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ERROR_CODES, MeshgateError } from '../errors.ts';
 import { SpanFile } from '../collectors/span-file.ts';
+import { ContainerHost } from '../mesh/container-host.ts';
+import type { MeshRecord } from '../mesh/mesh-launcher.ts';
 import { statePaths } from '../mesh/state-dir.ts';
 import { LifecycleJournal } from './lifecycle-journal.ts';
 import { LaunchedEngine } from './launched-engine.ts';
@@ -22,8 +24,10 @@ export class AttachError extends MeshgateError {
 async function adopt(stateDir: string): Promise<LaunchedEngine> {
   const paths = statePaths(stateDir);
   if (!existsSync(paths.record)) throw new AttachError(`no mesh to attach to in ${paths.root} (no mesh.json): start one with \`meshgate up --state ${stateDir}\``);
-  const record = JSON.parse(readFileSync(paths.record, 'utf8')) as { engine?: string };
-  if ((record.engine ?? 'local') !== 'local') throw new AttachError(`${paths.record}: unknown engine "${record.engine}"`);
+  const record = JSON.parse(readFileSync(paths.record, 'utf8')) as Partial<MeshRecord>;
+  const engine = record.engine ?? 'local';
+  if (engine === 'compose' && record.compose) return LaunchedEngine.adopt(stateDir, new SpanFile(paths.spans), ContainerHost.fromRecord(stateDir, record.compose));
+  if (engine !== 'local') throw new AttachError(`${paths.record}: unknown engine "${record.engine}"${engine === 'compose' ? ' (no compose project recorded)' : ''}`);
   return LaunchedEngine.adopt(stateDir, new SpanFile(paths.spans));
 }
 

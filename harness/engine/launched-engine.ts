@@ -1,8 +1,10 @@
 /**
- * The engine for meshes of local processes: one the engine starts itself
- * (kind 'local', stopped on close) or one `meshgate up` started that it
- * adopts (kind 'attach', left running on close). Both drive workloads through
- * the local launcher and read evidence from the state folder and /proc.
+ * The engine for meshes the launcher runs: one the engine starts itself, of
+ * local processes (kind 'local') or of containers (kind 'compose'), stopped
+ * on close; or one `meshgate up` started that it adopts (kind 'attach', left
+ * running on close). All drive workloads through the launcher and read
+ * evidence from the state folder and /proc (a container's process is one of
+ * this host's too).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,8 @@ import type { SpanRecord } from '../collectors/span-record.ts';
 import { LogCursor } from '../evidence/log-cursor.ts';
 import { MeshLauncher, type MeshLauncherOptions } from '../mesh/mesh-launcher.ts';
 import { isPaused } from '../mesh/process-state.ts';
-import type { LedgerView, LogSource, MeshBaseline, MeshEngine, ProcessExposure, ServiceEndpoint } from './mesh-engine.ts';
+import type { WorkloadHost } from '../mesh/workload-host.ts';
+import type { EngineKind, LedgerView, LogSource, MeshBaseline, MeshEngine, ProcessExposure, ServiceEndpoint } from './mesh-engine.ts';
 import { OperatorApi } from './operator-api.ts';
 import { settlePolicyCaches } from './policy-caches.ts';
 
@@ -23,7 +26,7 @@ export interface SpanSource {
 }
 
 export class LaunchedEngine implements MeshEngine {
-  readonly kind: 'local' | 'attach';
+  readonly kind: EngineKind;
   readonly stateDir: string;
   readonly operator: OperatorApi;
   readonly ledger: LedgerView;
@@ -32,7 +35,7 @@ export class LaunchedEngine implements MeshEngine {
   readonly #spans: SpanSource;
   #baseline: MeshBaseline;
 
-  private constructor(kind: 'local' | 'attach', mesh: MeshLauncher, spans: SpanSource, policyVersion: string) {
+  private constructor(kind: EngineKind, mesh: MeshLauncher, spans: SpanSource, policyVersion: string) {
     this.kind = kind;
     this.#mesh = mesh;
     this.#spans = spans;
@@ -43,12 +46,12 @@ export class LaunchedEngine implements MeshEngine {
     this.#baseline = { settings: { ...mesh.baselineSettings }, policyVersion };
   }
 
-  /** Starts a mesh of child processes; it stops when the engine closes. */
+  /** Starts a mesh on the options' host (child processes by default); it stops when the engine closes. */
   static async start(options: MeshLauncherOptions, spans: SpanSource): Promise<LaunchedEngine> {
     const mesh = await MeshLauncher.start(options);
     try {
       const api = new OperatorApi(mesh.operator);
-      return new LaunchedEngine('local', mesh, spans, (await api.policies()).version);
+      return new LaunchedEngine(mesh.host.kind, mesh, spans, (await api.policies()).version);
     } catch (err) {
       await mesh.stop();
       throw err;
@@ -56,8 +59,8 @@ export class LaunchedEngine implements MeshEngine {
   }
 
   /** Drives the mesh `meshgate up` left in this state folder; its baseline is what it runs now. */
-  static async adopt(stateDir: string, spans: SpanSource): Promise<LaunchedEngine> {
-    const mesh = MeshLauncher.adopt(stateDir);
+  static async adopt(stateDir: string, spans: SpanSource, host?: WorkloadHost): Promise<LaunchedEngine> {
+    const mesh = MeshLauncher.adopt(stateDir, host);
     // What it found is what every revert restores.
     for (const [name, config] of mesh.configs) mesh.baselineSettings[name] = config.settings;
     const api = new OperatorApi(mesh.operator);
@@ -191,7 +194,7 @@ export class LaunchedEngine implements MeshEngine {
   }
 
   async close(): Promise<void> {
-    if (this.kind === 'local') await this.#mesh.stop();
+    if (this.kind !== 'attach') await this.#mesh.stop();
     else this.#mesh.operator.close();
   }
 }

@@ -14,13 +14,18 @@ import { samplePayment } from '../actors/payment.ts';
 import { attachEngine } from '../engine/attach-engine.ts';
 import { LaunchedEngine } from '../engine/launched-engine.ts';
 import type { MeshEngine } from '../engine/mesh-engine.ts';
+import { ContainerHost } from '../mesh/container-host.ts';
 import { statePaths } from '../mesh/state-dir.ts';
+import { SpanFile } from '../collectors/span-file.ts';
 import { check, type Check } from '../scenario/check.ts';
 import type { EngineOptions } from '../scenario/engine.ts';
 import type { ScenarioScope } from '../scenario/define.ts';
 import { latencyFigures, probeLatency, SCENARIO_PROBE, type LatencySamples, type ProbeBudget } from './latency-probe.ts';
 import { newReference } from './reference.ts';
 import { ScenarioMeshContext, type MeshContext } from './mesh-context.ts';
+
+/** Containers start one after another (podman-compose runs each in turn), so the last may wait for its launch file a while. */
+const COMPOSE_READY_TIMEOUT_MS = 60_000;
 
 /** How long the mesh may take to serve legitimate traffic again after a redeploy. */
 export const STEADY_STATE_CONVERGENCE_MS = 6000;
@@ -30,6 +35,10 @@ export interface GateSessionOptions {
   settings?: Partial<Record<ServiceName, Partial<SecuritySettings>>>;
   /** The user's own collector: every span the receiver accepts is passed on to it. */
   forwarding?: OtlpForwarding;
+  /** Where the mesh runs: processes of this host (default) or containers of a compose project. */
+  engine?: 'local' | 'compose';
+  /** Progress lines (the compose engine's image build). */
+  log?: (line: string) => void;
 }
 
 export class GateSession {
@@ -47,8 +56,14 @@ export class GateSession {
     this.#receiver = receiver;
   }
 
-  /** Boots a mesh of local processes for this run, exporting to the run's own receiver. */
+  /** Boots a mesh for this run: local processes export to the run's own receiver; containers to the compose project's span collector. */
   static async start(options: GateSessionOptions): Promise<GateSession> {
+    if (options.engine === 'compose') {
+      const host = new ContainerHost({ stateDir: options.stateDir, ...(options.log ? { log: options.log } : {}) });
+      const meshOptions: Parameters<typeof LaunchedEngine.start>[0] = { stateDir: options.stateDir, host, readyTimeoutMs: COMPOSE_READY_TIMEOUT_MS };
+      if (options.settings) meshOptions.settings = options.settings;
+      return new GateSession(await LaunchedEngine.start(meshOptions, new SpanFile(statePaths(options.stateDir).spans)), undefined);
+    }
     const receiver = createOtlpReceiver({ jsonlPath: statePaths(options.stateDir).spans, ...(options.forwarding ? { forwardTo: new OtlpForwarder(options.forwarding) } : {}) });
     await receiver.start();
     try {

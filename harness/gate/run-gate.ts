@@ -38,6 +38,8 @@ export interface GateOptions {
   scenarioDir?: string;
   /** Drive the mesh `meshgate up` runs in this state folder instead of booting one; it stays up. */
   attach?: string;
+  /** Where a mesh booted for the run runs: local processes (default) or a compose project's containers. */
+  engine?: 'local' | 'compose';
   /** Forward every span of the mesh and the gate to the user's collector (a mesh booted for the run). */
   otlpForwarding?: OtlpForwarding;
   /** Progress hooks handed to the engine for the gate's scenarios (not for mutation runs). */
@@ -128,7 +130,7 @@ export async function runGate(scenarios: readonly AnyScenario[], options: GateOp
   } else {
     const stateDir = join(options.reportDir, 'state');
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    session = await GateSession.start({ stateDir, ...(options.settings ? { settings: options.settings } : {}), ...(options.otlpForwarding ? { forwarding: options.otlpForwarding } : {}) });
+    session = await GateSession.start({ stateDir, log, ...(options.engine ? { engine: options.engine } : {}), ...(options.settings ? { settings: options.settings } : {}), ...(options.otlpForwarding ? { forwarding: options.otlpForwarding } : {}) });
     log(`mesh up in ${Math.round(performance.now() - bootStarted)} ms (state ${stateDir})`);
   }
   const journal = new LifecycleJournal(session.engine.stateDir);

@@ -10,7 +10,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JoinTokenRegistry } from '../../services/ca/join-tokens.ts';
-import { WorkloadIdentity } from '../../services/kit/identity/workload-identity.ts';
 import type { ReadyRecord } from '../../services/kit/workload/runtime.ts';
 import { resolveSettings, type SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { parseWorkloadConfig, type WorkloadConfig } from '../../services/kit/workload/config.ts';
@@ -20,7 +19,8 @@ import { ERROR_CODES, MeshgateError } from '../errors.ts';
 import { OperatorClient } from './operator.ts';
 import { ProcessHost } from './process-host.ts';
 import { statePaths, type StatePaths } from './state-dir.ts';
-import { configFile, joinTokenFile, launchSpec, workloadConfig, type MeshPlacement } from './workload-launch.ts';
+import { launchSpec, workloadConfig, writeWorkloadFiles, type MeshPlacement } from './workload-launch.ts';
+import type { ComposeRecord } from './container-host.ts';
 import type { HostKind, WorkloadHost } from './workload-host.ts';
 import type { StopOutcome, WorkloadProcess } from './workload-process.ts';
 
@@ -45,7 +45,7 @@ export interface MeshRecord {
   /** The span collector process `meshgate up` started beside the workloads. */
   collector?: { pid: number; url: string };
   /** The compose project the workloads run in (engine compose). */
-  compose?: { project: string; file: string; image: string };
+  compose?: ComposeRecord;
 }
 
 export interface MeshLauncherOptions {
@@ -66,14 +66,6 @@ export class MeshStartError extends MeshgateError {
   constructor(message: string) {
     super(ERROR_CODES.meshStart, message);
     this.name = 'MeshStartError';
-  }
-}
-
-function tail(path: string, lines = 15): string {
-  try {
-    return readFileSync(path, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
   }
 }
 
@@ -185,28 +177,17 @@ export class MeshLauncher {
 
   async #enrolOperator(token: string): Promise<void> {
     const placement = this.#placement!;
-    const caUrl = placement.hostUrl(TRUST_ROOT);
-    const bundlePem = readFileSync(this.paths.bundle, 'utf8');
-    const identity = await WorkloadIdentity.enrol(token, { caEnrolUrl: placement.hostEnrolUrl, caUrl, bundlePem });
-    const bootstrap = new OperatorClient(identity.credentials, { ca: caUrl });
-    try {
-      // The operator keeps a day-long SVID so later CLI commands (ca issue, down) can act as it.
-      const svid = await bootstrap.json<{ certPem: string; keyPem: string; bundlePem: string }>('ca', 'POST', '/admin/issue', { spiffeId: spiffeIdFor(OPERATOR), ttlSeconds: 86_400 });
-      OperatorClient.save(this.paths.operator, { certPem: svid.certPem, keyPem: svid.keyPem, bundlePem: svid.bundlePem });
-    } finally {
-      bootstrap.close();
-    }
+    await OperatorClient.enrol(this.paths.operator, token, { enrolUrl: placement.hostEnrolUrl, url: placement.hostUrl(TRUST_ROOT), bundlePem: readFileSync(this.paths.bundle, 'utf8') });
     this.operator = OperatorClient.load(this.paths.operator, this.#hostUrls());
   }
 
   async #launch(name: ServiceName): Promise<void> {
     const config = this.configs.get(name)!;
-    writeFileSync(configFile(this.paths.root, name), JSON.stringify(config, null, 2), { mode: 0o600 });
     rmSync(this.paths.ready(name), { force: true });
     const joinToken = name === TRUST_ROOT ? undefined : await this.#joinToken(name);
-    if (joinToken !== undefined && !config.settings.joinTokenInEnvironment) writeFileSync(joinTokenFile(this.paths.root, name), joinToken, { mode: 0o600 });
+    writeWorkloadFiles(this.paths.root, config, joinToken);
     const spec = launchSpec(config, this.host.packageRoot, joinToken, {
-      detached: this.options.detached ?? false,
+      detached: this.host.detached,
       compileCache: this.host.compileCache,
       ...(this.options.otlpProtocol ? { otlpProtocol: this.options.otlpProtocol } : {}),
     });
@@ -229,7 +210,7 @@ export class MeshLauncher {
     const timeoutMs = this.options.readyTimeoutMs ?? 20_000;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!proc.running()) throw new MeshStartError(`${name} exited before it was ready:\n${tail(stdioLog)}`);
+      if (!proc.running()) throw new MeshStartError(`${name} exited before it was ready:\n${this.host.output(name, stdioLog)}`);
       if (existsSync(readyPath)) {
         const record = JSON.parse(readFileSync(readyPath, 'utf8')) as ReadyRecord;
         if (this.host.readyMatches(record, proc)) {
@@ -239,7 +220,7 @@ export class MeshLauncher {
       }
       await sleep(15);
     }
-    throw new MeshStartError(`${name} was not ready within ${timeoutMs} ms:\n${tail(stdioLog)}`);
+    throw new MeshStartError(`${name} was not ready within ${timeoutMs} ms:\n${this.host.output(name, stdioLog)}`);
   }
 
   async #waitHealthy(name: ServiceName): Promise<void> {

@@ -6,8 +6,9 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync, chmodSync } from 'n
 import { join } from 'node:path';
 import { MeshClient, type MeshResponse } from '../../services/kit/mtls/client.ts';
 import type { TlsCredentials } from '../../services/kit/mtls/credentials.ts';
+import { WorkloadIdentity } from '../../services/kit/identity/workload-identity.ts';
 import { spiffeIdFor } from '../../services/kit/spiffe.ts';
-import type { ServiceName } from '../../services/topology.ts';
+import { OPERATOR, type ServiceName } from '../../services/topology.ts';
 
 export class OperatorClient {
   readonly client: MeshClient;
@@ -31,6 +32,21 @@ export class OperatorClient {
     writeFileSync(join(dir, 'bundle.pem'), c.bundlePem);
     writeFileSync(join(dir, 'key.pem'), c.keyPem, { mode: 0o600 });
     chmodSync(join(dir, 'key.pem'), 0o600);
+  }
+
+  /**
+   * Enrols the operator with its join token and keeps a day-long SVID in `dir`, so later commands
+   * (ca issue, down, an attached run) can act as it.
+   */
+  static async enrol(dir: string, joinToken: string, ca: { enrolUrl: string; url: string; bundlePem: string }): Promise<void> {
+    const identity = await WorkloadIdentity.enrol(joinToken, { caEnrolUrl: ca.enrolUrl, caUrl: ca.url, bundlePem: ca.bundlePem });
+    const bootstrap = new OperatorClient(identity.credentials, { ca: ca.url });
+    try {
+      const svid = await bootstrap.json<{ certPem: string; keyPem: string; bundlePem: string }>('ca', 'POST', '/admin/issue', { spiffeId: spiffeIdFor(OPERATOR), ttlSeconds: 86_400 });
+      OperatorClient.save(dir, { certPem: svid.certPem, keyPem: svid.keyPem, bundlePem: svid.bundlePem });
+    } finally {
+      bootstrap.close();
+    }
   }
 
   static exists(dir: string): boolean {

@@ -5,7 +5,7 @@
  * pipe.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadyRecord } from '../../services/kit/workload/runtime.ts';
@@ -21,12 +21,12 @@ export class ProcessHost implements WorkloadHost {
   readonly kind = 'local';
   readonly packageRoot = PACKAGE_ROOT;
   readonly compileCache = process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'meshgate-compile-cache');
+  readonly detached: boolean;
   readonly #stateDir: string;
-  readonly #detached: boolean;
 
   constructor(stateDir: string, detached: boolean) {
     this.#stateDir = stateDir;
-    this.#detached = detached;
+    this.detached = detached;
   }
 
   async place(services: readonly ServiceName[]): Promise<MeshPlacement> {
@@ -50,14 +50,14 @@ export class ProcessHost implements WorkloadHost {
     const child = spawn(process.execPath, spec.args, {
       cwd: PACKAGE_ROOT,
       env: { ...baseEnvironment(process.env), ...spec.env },
-      stdio: [this.#detached ? 'ignore' : 'pipe', out, out],
+      stdio: [this.detached ? 'ignore' : 'pipe', out, out],
       // Own process group: a terminal's Ctrl-C reaches the harness only, which then reverts the
       // running scenario against a live mesh and stops the workloads itself. Without `up`'s
       // detachment the workloads still die with the harness through their stdin pipe.
       detached: true,
     });
     closeSync(out);
-    if (this.#detached) child.unref();
+    if (this.detached) child.unref();
     return spawnedProcess(child);
   }
 
@@ -71,6 +71,14 @@ export class ProcessHost implements WorkloadHost {
 
   listeningPorts(_name: ServiceName, proc: WorkloadProcess): number[] {
     return listeningPorts(proc.pid);
+  }
+
+  output(_name: ServiceName, stdioLog: string): string {
+    try {
+      return readFileSync(stdioLog, 'utf8').trim().split('\n').slice(-15).join('\n');
+    } catch {
+      return '';
+    }
   }
 
   adopt(name: ServiceName, pid: number): WorkloadProcess {

@@ -5,7 +5,7 @@
  * acting as the operator. It runs inside the mesh's long-lived collector
  * process; until `up` has written the Prometheus files it does nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../../services/kit/clock.ts';
 import { OperatorApi } from '../engine/operator-api.ts';
 import type { MeshRecord } from './mesh-launcher.ts';
@@ -19,6 +19,11 @@ export interface ScrapeIdentityKeeperOptions {
   /** How often the record and the certificate are looked at (default 2 s). */
   checkIntervalMs?: number;
   ttlSeconds?: number;
+  /**
+   * Where the CA is reached. Given (the compose stack, whose Prometheus has fixed targets), only
+   * the scrape SVID is kept; otherwise the CA and the targets come from the mesh record.
+   */
+  caUrl?: string;
   onError?: (err: Error) => void;
 }
 
@@ -37,14 +42,20 @@ export class ScrapeIdentityKeeper {
   async tick(): Promise<{ targets: boolean; renewed: boolean }> {
     const state = statePaths(this.#options.stateRoot);
     const paths = prometheusPaths(state.root);
-    if (!existsSync(paths.config) || !existsSync(state.record)) return { targets: false, renewed: false };
-    const record = JSON.parse(readFileSync(state.record, 'utf8')) as MeshRecord;
-    const targets = refreshTargets(paths, record);
+    let caUrl = this.#options.caUrl;
+    let targets = false;
+    if (caUrl) {
+      mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+    } else {
+      if (!existsSync(paths.config) || !existsSync(state.record)) return { targets: false, renewed: false };
+      const record = JSON.parse(readFileSync(state.record, 'utf8')) as MeshRecord;
+      targets = refreshTargets(paths, record);
+      caUrl = record.services.find((s) => s.name === 'ca')?.url;
+    }
     let renewed = false;
     if (renewalDue(paths, this.#clock.now())) {
-      const ca = record.services.find((s) => s.name === 'ca');
-      if (ca && OperatorClient.exists(state.operator)) {
-        const client = OperatorClient.load(state.operator, { ca: ca.url });
+      if (caUrl && OperatorClient.exists(state.operator)) {
+        const client = OperatorClient.load(state.operator, { ca: caUrl });
         try {
           await issueScrapeIdentity(paths, new OperatorApi(client), this.#options.ttlSeconds);
           renewed = true;

@@ -15,6 +15,8 @@ export interface WorkloadHost {
   readonly kind: HostKind;
   /** The meshgate checkout as the workloads see it. */
   readonly packageRoot: string;
+  /** The workloads do not watch a pipe to the launcher (they outlive it, or have none: a container is torn down instead). */
+  readonly detached: boolean;
   /** V8's compile cache folder as the workloads see it. */
   readonly compileCache: string;
   /** Ports, peers and addresses for every workload; the compose host brings its containers up here. */
@@ -27,6 +29,8 @@ export interface WorkloadHost {
   reachable(record: ReadyRecord): ReadyRecord;
   /** The TCP ports the workload listens on, as the harness reaches them. */
   listeningPorts(name: ServiceName, proc: WorkloadProcess): number[];
+  /** The last lines the workload printed (for a start that failed). */
+  output(name: ServiceName, stdioLog: string): string;
   /** Takes over a running workload from the mesh record. */
   adopt(name: ServiceName, pid: number): WorkloadProcess;
   /** What the host adds to the mesh record so a later command can adopt the mesh. */

@@ -6,6 +6,7 @@
  * launch file. Paths and URLs here are the workload's view, which inside a
  * container is not the harness's.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkloadConfig } from '../../services/kit/workload/config.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
@@ -39,6 +40,13 @@ export interface LaunchSpec {
 
 export const joinTokenFile = (stateDir: string, name: ServiceName) => join(statePaths(stateDir).configs, `${name}.join-token`);
 export const configFile = (stateDir: string, name: ServiceName) => join(statePaths(stateDir).configs, `${name}.json`);
+
+/** Writes a workload's config and, unless it travels in the environment, its join token (both 0600) into the state folder as the harness sees it. */
+export function writeWorkloadFiles(hostStateDir: string, config: WorkloadConfig, joinToken: string | undefined): void {
+  const name = config.name as ServiceName;
+  writeFileSync(configFile(hostStateDir, name), JSON.stringify(config, null, 2), { mode: 0o600 });
+  if (joinToken !== undefined && !config.settings.joinTokenInEnvironment) writeFileSync(joinTokenFile(hostStateDir, name), joinToken, { mode: 0o600 });
+}
 
 export function workloadConfig(name: ServiceName, placement: MeshPlacement, peers: Record<string, string>, settings: SecuritySettings, svidTtlSeconds?: number): WorkloadConfig {
   const paths = statePaths(placement.stateDir);

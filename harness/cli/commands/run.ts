@@ -20,6 +20,7 @@ export const runFlags = {
   format: { type: 'string', default: REPORT_FORMATS.join(',') },
   mutate: { type: 'boolean', default: false },
   attach: { type: 'boolean', default: false },
+  engine: { type: 'string', default: 'local' },
   state: { type: 'string' },
   'otlp-endpoint': { type: 'string' },
 } as const;
@@ -27,7 +28,7 @@ export const runFlags = {
 export const runHelp: CommandHelp = {
   name: 'run',
   summary: 'the security gate: boot the mesh (or attach to the one `up` started), run the scenario catalog, write reports',
-  usage: ['run [SCENARIO or GLOB or PLANE...] [--tag T]... [--grep RE] [--report-dir DIR] [--format LIST] [--mutate] [--otlp-endpoint URL]', 'run --attach [--state DIR] [SCENARIO...] [--tag T]... [--grep RE] [--report-dir DIR] [--format LIST] [--mutate]'],
+  usage: ['run [SCENARIO or GLOB or PLANE...] [--tag T]... [--grep RE] [--report-dir DIR] [--format LIST] [--mutate] [--engine local|compose] [--otlp-endpoint URL]', 'run --attach [--state DIR] [SCENARIO...] [--tag T]... [--grep RE] [--report-dir DIR] [--format LIST] [--mutate]'],
   description:
     'Boots the reference mesh on 127.0.0.1, measures the healthy baseline, runs every selected scenario (steady state, inject, expect, revert, steady state) and writes the reports. With no selection the whole catalog runs. Selections combine with AND; within the arguments and within --tag any one match suffices, and each must match some scenario (`meshgate list` shows ids and tags). The mesh it booted is stopped when the run ends, also on Ctrl-C (the current scenario is reverted first).',
   args: [{ flag: 'SCENARIO', text: 'a scenario id (tokens.replayed), a glob over ids (\'tokens.*\', * spans dots, ? is one character) or a plane name (mtls, tokens, policy, leaks, rotation, observability)' }],
@@ -37,11 +38,12 @@ export const runHelp: CommandHelp = {
     { flag: '--report-dir DIR', text: 'where the reports go (default: reports/<UTC timestamp>/ in the meshgate checkout); a run without --attach keeps the mesh state (logs, spans, configs) under DIR/state/' },
     { flag: '--format LIST', text: `comma-separated report formats to write (default: all of ${REPORT_FORMATS.join(',')}): json = report.json, junit = junit.xml, sarif = results.sarif, md = summary.md, html = report.html` },
     { flag: '--mutate', text: 'mutation mode: after the scenarios, ship each known misconfiguration in turn and require some scenario to fail against it; a surviving mutant fails the run (adds about a minute)' },
+    { flag: '--engine E', text: 'where the mesh booted for the run runs: local (default: processes on 127.0.0.1) or compose (one container per workload from docker-compose.yml, through podman-compose and podman, or MESHGATE_COMPOSE and MESHGATE_CONTAINER_CLI; the image is built from this checkout on first use, on MESHGATE_BASE_IMAGE or `local-node` for this machine\'s Node binary; the project is removed when the run ends)' },
     { flag: '--attach', text: 'run against the mesh `meshgate up` started instead of booting one; every revert leaves it with its settings and policy version, and it stays up' },
     { flag: '--state DIR', text: 'with --attach: the state folder of the mesh to attach to (default: .meshgate)' },
     { flag: '--otlp-endpoint URL', text: 'also forward every span of the mesh and one span per scenario to your OTLP/HTTP collector at URL (/v1/traces is appended unless given); without it OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT do the same, with OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf or http/json). Not with --attach: give it to `meshgate up`' },
   ],
-  examples: ['meshgate run', "meshgate run 'tokens.*' --report-dir reports/tokens", 'meshgate run mtls --tag revocation --format json,junit', 'meshgate up && meshgate run --attach --mutate && meshgate down'],
+  examples: ['meshgate run', "meshgate run 'tokens.*' --report-dir reports/tokens", 'meshgate run mtls --tag revocation --format json,junit', 'meshgate run --engine compose --mutate', 'meshgate up && meshgate run --attach --mutate && meshgate down'],
   exitCodes: '0 every scenario passed (and every mutant was killed), 1 a scenario failed or errored or a mutant survived, 2 usage or configuration error, 130 interrupted (the current scenario was reverted)',
 };
 
@@ -74,6 +76,9 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
     if (exitCodeOf(err) === EXIT_CODES.usage || err instanceof TypeError) throw new UsageError(`meshgate run: ${(err as Error).message}`);
     throw err;
   }
+  const engine = values.engine!;
+  if (engine !== 'local' && engine !== 'compose') throw new UsageError(`meshgate run: --engine must be local or compose, not "${engine}"`);
+  if (values.attach && engine !== 'local') throw new UsageError('meshgate run: --engine goes with `meshgate up` when attaching (the record says which engine runs the mesh)');
   if (values.state !== undefined && !values.attach) throw new UsageError('meshgate run: --state only goes with --attach (a run without --attach keeps its state under the report folder)');
   let otlpForwarding;
   try {
@@ -82,6 +87,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
     throw new UsageError(`meshgate run: ${(err as Error).message}`);
   }
   if (otlpForwarding && values.attach && values['otlp-endpoint']) throw new UsageError('meshgate run: --otlp-endpoint goes with `meshgate up` when attaching (the attached mesh exports through the collector up started)');
+  if (otlpForwarding && engine === 'compose') throw new UsageError('meshgate run: --otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) does not go with --engine compose: its workloads export to the compose project\'s collectors (see docker-compose.yml)');
   const reportDir = resolve(values['report-dir'] ?? defaultReportDir());
   const abort = new AbortController();
   let interrupts = 0;
@@ -103,6 +109,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
       formats,
       mutate: values.mutate!,
       ...(values.attach ? { attach: resolve(values.state ?? DEFAULT_STATE) } : otlpForwarding ? { otlpForwarding } : {}),
+      ...(engine === 'compose' ? { engine } : {}),
       signal: abort.signal,
       log: (line) => io.stdout(`${line}\n`),
       progress,
