@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MeshRecord } from '../mesh/mesh-launcher.ts';
+import { CONTAINER_ROOT } from '../mesh/compose-placement.ts';
 import { OperatorClient } from '../mesh/operator.ts';
 import { PACKAGE_ROOT, statePaths } from '../mesh/state-dir.ts';
 import { runsWorkload } from '../mesh/workload-process.ts';
@@ -16,9 +17,10 @@ export function readMeshRecord(stateDir: string): MeshRecord {
   return JSON.parse(readFileSync(paths.record, 'utf8')) as MeshRecord;
 }
 
-/** The recorded workload process is still running (and is still ours, not a recycled pid). */
-export function isAlive(pid: number, service: string): boolean {
-  return runsWorkload(pid, join(PACKAGE_ROOT, 'services', service, 'main.ts'));
+/** The recorded workload process is still running (and is still ours, not a recycled pid); a container's runs from the image's checkout. */
+export function isAlive(record: Pick<MeshRecord, 'engine'>, pid: number, service: string): boolean {
+  const root = record.engine === 'compose' ? CONTAINER_ROOT : PACKAGE_ROOT;
+  return runsWorkload(pid, join(root, 'services', service, 'main.ts'));
 }
 
 export function operatorFor(stateDir: string, record: MeshRecord): OperatorClient {

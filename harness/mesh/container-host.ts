@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReadyRecord } from '../../services/kit/workload/runtime.ts';
 import { descriptorOf, TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
 import { listeningPorts } from '../attacks/listening-ports.ts';
@@ -20,6 +21,9 @@ import { statePaths } from './state-dir.ts';
 import type { LaunchSpec, MeshPlacement } from './workload-launch.ts';
 import type { WorkloadHost } from './workload-host.ts';
 import type { WorkloadProcess } from './workload-process.ts';
+
+/** How long a started container may take to exec its entry point. */
+const ENTRY_WAIT_MS = 10_000;
 
 /** What the mesh record keeps of the project, for a later command to adopt it. */
 export interface ComposeRecord {
@@ -95,7 +99,11 @@ export class ContainerHost implements WorkloadHost {
     // At the mesh's start the container is up and waiting for its launch file; after a stop it is started again.
     const running = (await this.project.container(['inspect', '--format', '{{.State.Running}}', container])).trim() === 'true';
     if (!running) await this.project.container(['start', container]);
-    return new ContainerProcess(this.project, container, await ContainerProcess.pidOf(this.project, container), CONTAINER_ROOT);
+    const proc = new ContainerProcess(this.project, container, await ContainerProcess.pidOf(this.project, container), CONTAINER_ROOT);
+    // A container's first process is the runtime's own init until it execs the entry point.
+    const deadline = Date.now() + ENTRY_WAIT_MS;
+    while (!proc.running() && Date.now() < deadline) await sleep(20);
+    return proc;
   }
 
   #containerOf(name: ServiceName): string {
@@ -137,11 +145,14 @@ export class ContainerHost implements WorkloadHost {
   output(name: ServiceName): string {
     const container = this.#containers.get(name);
     if (!container) return '';
-    try {
-      return execFileSync(this.project.cli.container, ['logs', '--tail', '15', container], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    } catch (err) {
-      return (err as Error).message;
-    }
+    const cli = (args: string[]) => {
+      try {
+        return execFileSync(this.project.cli.container, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    return `container ${container}: ${cli(['inspect', '--format', 'status {{.State.Status}}, exit code {{.State.ExitCode}}, pid {{.State.Pid}}', container])}\n${cli(['logs', '--tail', '15', container])}`;
   }
 
   adopt(name: ServiceName, pid: number): WorkloadProcess {

@@ -52,7 +52,9 @@ async function inject(ctx: MeshContext) {
   const token = await ctx.user.login('alice');
   const reference = newReference('e2ee-evil-gw');
   const paid = (await ctx.user.pay(token, samplePayment(reference, { card: { number: canaries.card.value, expiry: '10/37' } }))).status;
-  const { file } = await ctx.engine.operator.gatewayHeapSnapshot();
+  await ctx.engine.operator.gatewayHeapSnapshot();
+  // The gateway names the file as it sees the state folder (in a container, /state); the harness reads it where the engine keeps that folder.
+  const file = statePaths(ctx.engine.stateDir).heapSnapshot('gateway');
   try {
     // The card canary in every encoding the scanner knows; the generic detectors would also find the gateway's own key in its heap.
     const scanner = new LeakScanner({ canaries: [canaries.card], generic: false });

@@ -38,7 +38,7 @@ export async function statusCommand(argv: string[], io: CommandIo): Promise<numb
     const services = await Promise.all(
       record.services.map(async (s) => {
         const name = s.name as ServiceName;
-        const running = isAlive(s.pid, name);
+        const running = isAlive(record, s.pid, name);
         const healthy = running && (await operator.health(name).then((h) => h.status === 'ok', () => false));
         // The config file is what the running process was deployed with.
         const deployed = (JSON.parse(readFileSync(join(paths.configs, `${name}.json`), 'utf8')) as { settings: unknown }).settings;
