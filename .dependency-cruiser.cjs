@@ -5,15 +5,15 @@ module.exports = {
       name: 'no-circular',
       comment: 'Modules in services/ and harness/ form no import cycle, type-only imports included.',
       severity: 'error',
-      from: { path: '^(services|harness)/' },
+      from: { path: '^(services|harness|deploy)/' },
       to: { circular: true },
     },
     {
       name: 'scenarios-use-the-engine',
-      comment: 'Scenarios and mutants reach a mesh only through the MeshEngine, never the local launcher.',
+      comment: 'Scenarios and mutants reach a mesh only through the MeshEngine, never the launcher or its hosts.',
       severity: 'error',
       from: { path: '^(scenarios/|harness/gate/mutants\\.ts$)' },
-      to: { path: '^harness/mesh/mesh-launcher\\.ts$' },
+      to: { path: '^harness/mesh/(mesh-launcher|process-host|container-host|container-process|compose-project)\\.ts$' },
     },
   ],
   options: {

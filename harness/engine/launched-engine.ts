@@ -28,6 +28,7 @@ export interface SpanSource {
 export class LaunchedEngine implements MeshEngine {
   readonly kind: EngineKind;
   readonly stateDir: string;
+  readonly workloadStateDir: string;
   readonly operator: OperatorApi;
   readonly ledger: LedgerView;
   readonly otlpEndpoint: string | undefined;
@@ -40,6 +41,7 @@ export class LaunchedEngine implements MeshEngine {
     this.#mesh = mesh;
     this.#spans = spans;
     this.stateDir = mesh.paths.root;
+    this.workloadStateDir = mesh.configs.values().next().value?.stateDir ?? mesh.paths.root;
     this.otlpEndpoint = mesh.options.otlpEndpoint;
     this.operator = new OperatorApi(mesh.operator);
     this.ledger = { entriesFor: (reference) => this.operator.ledgerEntries(reference) };

@@ -58,6 +58,8 @@ export interface MeshEngine {
   readonly kind: EngineKind;
   /** The mesh's state folder: the lifecycle journal lives here. */
   readonly stateDir: string;
+  /** The same folder as the workloads see it (in a container, /state): for paths handed to a workload in its settings. */
+  readonly workloadStateDir: string;
   readonly operator: OperatorApi;
   readonly ledger: LedgerView;
   /** Where the workloads export spans (the harness adds its own there); undefined when nowhere. */

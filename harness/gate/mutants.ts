@@ -95,7 +95,7 @@ export const MUTANTS: readonly MeshMutant[] = [
       ];
       for (const { service, pem } of copies) {
         writeFileSync(paths.staticSvid(service), pem, { mode: 0o600 });
-        await engine.restart(service, { staticSvidFile: paths.staticSvid(service) });
+        await engine.restart(service, { staticSvidFile: statePaths(engine.workloadStateDir).staticSvid(service) });
       }
       return async () => {
         for (const { service } of copies) {

@@ -6,6 +6,7 @@
  * project's network, which its `down` leaves behind.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import * as compose from 'docker-compose';
 import { ERROR_CODES, MeshgateError } from '../errors.ts';
@@ -27,10 +28,15 @@ export interface ComposeCli {
   compose: string;
   /** The container CLI (MESHGATE_CONTAINER_CLI, default podman). */
   container: string;
+  /** podman's OCI runtime (MESHGATE_CONTAINER_RUNTIME, default runc: crun cannot set up containers on some cgroup setups); unused with docker. */
+  runtime?: string;
 }
 
 export function composeCliFrom(env: NodeJS.ProcessEnv): ComposeCli {
-  return { compose: env.MESHGATE_COMPOSE || 'podman-compose', container: env.MESHGATE_CONTAINER_CLI || 'podman' };
+  const container = env.MESHGATE_CONTAINER_CLI || 'podman';
+  const cli: ComposeCli = { compose: env.MESHGATE_COMPOSE || 'podman-compose', container };
+  if (basename(container) === 'podman') cli.runtime = env.MESHGATE_CONTAINER_RUNTIME || 'runc';
+  return cli;
 }
 
 export class ComposeProject {
@@ -50,7 +56,7 @@ export class ComposeProject {
       cwd: PACKAGE_ROOT,
       config: COMPOSE_FILE,
       executable: { standalone: true, executablePath: this.cli.compose },
-      composeOptions: ['-p', this.name],
+      composeOptions: ['-p', this.name, ...(this.cli.runtime && basename(this.cli.compose) === 'podman-compose' ? ['--podman-args', `--runtime ${this.cli.runtime}`] : [])],
       commandOptions,
       env: { ...process.env, ...this.variables },
     };
@@ -100,7 +106,7 @@ export class ComposeProject {
 
   async container(args: string[]): Promise<string> {
     try {
-      return (await run(this.cli.container, args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
+      return (await run(this.cli.container, this.#global(args), { maxBuffer: 16 * 1024 * 1024 })).stdout;
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new ComposeError(`${this.cli.container} ${args.slice(0, 2).join(' ')} failed: ${(e.stderr || e.message).trim().slice(0, 400)}`);
@@ -108,6 +114,10 @@ export class ComposeProject {
   }
 
   containerSync(args: string[]): string {
-    return execFileSync(this.cli.container, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(this.cli.container, this.#global(args), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  #global(args: string[]): string[] {
+    return this.cli.runtime ? ['--runtime', this.cli.runtime, ...args] : args;
   }
 }

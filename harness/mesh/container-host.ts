@@ -6,7 +6,6 @@
  * point waits for its launch file and becomes the workload. The project is
  * torn down with the mesh, leaving no container, network or volume.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,11 +17,11 @@ import { ComposeError, ComposeProject, composeCliFrom, type ComposeCli } from '.
 import { ContainerProcess } from './container-process.ts';
 import { ensureImage, OFFICIAL_BASE } from './mesh-image.ts';
 import { statePaths } from './state-dir.ts';
-import type { LaunchSpec, MeshPlacement } from './workload-launch.ts';
+import { workloadEntry, type LaunchSpec, type MeshPlacement } from './workload-launch.ts';
 import type { WorkloadHost } from './workload-host.ts';
 import type { WorkloadProcess } from './workload-process.ts';
 
-/** How long a started container may take to exec its entry point. */
+/** How long a container may take to become the workload once its launch file is written. */
 const ENTRY_WAIT_MS = 10_000;
 
 /** What the mesh record keeps of the project, for a later command to adopt it. */
@@ -41,6 +40,8 @@ export interface ContainerHostOptions {
   project?: string;
   /** The base image deploy/Containerfile builds on (MESHGATE_BASE_IMAGE; `local-node` for this machine's Node). */
   baseImage?: string;
+  /** The compose executable and container CLI (default: from MESHGATE_COMPOSE, MESHGATE_CONTAINER_CLI). */
+  cli?: ComposeCli;
   log?: (line: string) => void;
 }
 
@@ -61,14 +62,14 @@ export class ContainerHost implements WorkloadHost {
     this.#stateDir = statePaths(options.stateDir).root;
     this.#baseImage = options.baseImage ?? (process.env.MESHGATE_BASE_IMAGE || OFFICIAL_BASE);
     this.#log = options.log ?? (() => undefined);
-    this.project = new ComposeProject(options.project ?? `meshgate-${randomBytes(4).toString('hex')}`, composeCliFrom(process.env), {});
+    this.project = new ComposeProject(options.project ?? `meshgate-${randomBytes(4).toString('hex')}`, options.cli ?? composeCliFrom(process.env), {});
   }
 
   /** The host of a compose mesh recorded by an earlier command. */
   static fromRecord(stateDir: string, record: ComposeRecord): ContainerHost {
-    const host = new ContainerHost({ stateDir, project: record.project });
-    Object.assign(host.project, { cli: record.cli });
+    const host = new ContainerHost({ stateDir, project: record.project, cli: record.cli });
     host.#image = record.image;
+    host.#variables();
     for (const [name, id] of Object.entries(record.containers)) host.#containers.set(name as ServiceName, id!);
     for (const [name, ports] of Object.entries(record.ports)) host.#ports.set(name as ServiceName, new Map(Object.entries(ports!).map(([c, h]) => [Number(c), h])));
     return host;
@@ -77,7 +78,7 @@ export class ContainerHost implements WorkloadHost {
   async place(services: readonly ServiceName[]): Promise<MeshPlacement> {
     this.#image = await ensureImage(this.project, this.#baseImage, this.#log);
     mkdirSync(this.#stateDir, { recursive: true, mode: 0o700 });
-    Object.assign(this.project.variables, { MESHGATE_STATE: this.#stateDir, MESHGATE_IMAGE: this.#image, MESHGATE_INIT: 'engine' });
+    this.#variables();
     await this.project.up(['init', ...services, SPAN_COLLECTOR.service]);
     await Promise.all(services.map(async (name) => {
       const container = await this.project.containerOf(name);
@@ -87,6 +88,11 @@ export class ContainerHost implements WorkloadHost {
     }));
     const hostUrl = (name: ServiceName, port: number) => `https://localhost:${this.#hostPort(name, port)}`;
     return composePlacement(SPAN_COLLECTOR_URL, { mtls: (name) => hostUrl(name, CONTAINER_PORTS.mtls), enrol: hostUrl(TRUST_ROOT, CONTAINER_PORTS.public) });
+  }
+
+  /** The compose file's variables for this project: its state folder, its image, and an init step that leaves the state to the engine. */
+  #variables(): void {
+    Object.assign(this.project.variables, { MESHGATE_STATE: this.#stateDir, MESHGATE_IMAGE: this.#image, MESHGATE_INIT: 'engine' });
   }
 
   #hostPort(name: ServiceName, containerPort: number): number | undefined {
@@ -99,8 +105,8 @@ export class ContainerHost implements WorkloadHost {
     // At the mesh's start the container is up and waiting for its launch file; after a stop it is started again.
     const running = (await this.project.container(['inspect', '--format', '{{.State.Running}}', container])).trim() === 'true';
     if (!running) await this.project.container(['start', container]);
-    const proc = new ContainerProcess(this.project, container, await ContainerProcess.pidOf(this.project, container), CONTAINER_ROOT);
-    // A container's first process is the runtime's own init until it execs the entry point.
+    const proc = new ContainerProcess(this.project, container, await ContainerProcess.pidOf(this.project, container), workloadEntry(CONTAINER_ROOT, name));
+    // The container's first process is the runtime's init, then the entry point, then (execve) the workload: only the last counts as running.
     const deadline = Date.now() + ENTRY_WAIT_MS;
     while (!proc.running() && Date.now() < deadline) await sleep(20);
     return proc;
@@ -147,7 +153,7 @@ export class ContainerHost implements WorkloadHost {
     if (!container) return '';
     const cli = (args: string[]) => {
       try {
-        return execFileSync(this.project.cli.container, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+        return this.project.containerSync(args).trim();
       } catch (err) {
         return (err as Error).message;
       }
@@ -156,7 +162,7 @@ export class ContainerHost implements WorkloadHost {
   }
 
   adopt(name: ServiceName, pid: number): WorkloadProcess {
-    return new ContainerProcess(this.project, this.#containerOf(name), pid, CONTAINER_ROOT);
+    return new ContainerProcess(this.project, this.#containerOf(name), pid, workloadEntry(CONTAINER_ROOT, name));
   }
 
   record(): { compose: ComposeRecord } {

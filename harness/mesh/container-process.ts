@@ -15,14 +15,14 @@ const KILLED = 137;
 export class ContainerProcess implements WorkloadProcess {
   readonly pid: number;
   readonly container: string;
-  readonly #checkout: string;
+  readonly #entry: string;
   readonly #project: ComposeProject;
 
-  constructor(project: ComposeProject, container: string, pid: number, checkout: string) {
+  constructor(project: ComposeProject, container: string, pid: number, entry: string) {
     this.#project = project;
     this.container = container;
     this.pid = pid;
-    this.#checkout = checkout;
+    this.#entry = entry;
   }
 
   /** The container's process right now (0 while it is not running). */
@@ -30,9 +30,8 @@ export class ContainerProcess implements WorkloadProcess {
     return Number((await project.container(['inspect', '--format', '{{.State.Pid}}', container])).trim());
   }
 
-  /** Its entry point until it becomes the workload, then the workload: either runs from the image's checkout. */
   running(): boolean {
-    return runsWorkload(this.pid, this.#checkout);
+    return runsWorkload(this.pid, this.#entry);
   }
 
   signal(signal: NodeJS.Signals): void {

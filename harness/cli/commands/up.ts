@@ -25,7 +25,7 @@ export const upHelp: CommandHelp = {
   summary: 'start the reference mesh in the background and print its services',
   usage: ['up [--state DIR] [--json] [--otlp-endpoint URL]', 'up --engine compose [--state DIR] [--json]'],
   description:
-    'Starts the CA, token service, PDP, ledger, payments and gateway as background processes on 127.0.0.1 (random ports), with a span collector beside them, and returns once every workload is healthy. It prints the state folder, the CA bundle, the demo users\' password file and each service\'s URL, SPIFFE ID and pid. The mesh keeps running until `meshgate down`; `meshgate run --attach`, `meshgate status` and `meshgate ca` act on it.',
+    'Starts the CA, token service, PDP, kms, ledger, payments and gateway as background processes on 127.0.0.1 (random ports), with a span collector beside them (or, with --engine compose, as containers of a compose project with its own span collector), and returns once every workload is healthy. It prints the state folder, the CA bundle, the demo users\' password file and each service\'s URL, SPIFFE ID and pid. The mesh keeps running until `meshgate down`; `meshgate run --attach`, `meshgate status` and `meshgate ca` act on it.',
   flags: [
     { flag: '--state DIR', text: 'the state folder for keys, configs, logs, spans and the mesh record (default: .meshgate in the current directory); refused while a mesh recorded there still runs' },
     { flag: '--json', text: 'print the mesh record as JSON instead: { state, caBundle, users, services: [{ name, url, spiffeId, pid, publicUrl? }], ... }; users is the 0600 file with the demo users\' passwords, publicUrl the port that needs no client certificate (the gateway\'s /login and payments, the CA\'s enrolment)' },
