@@ -22,6 +22,8 @@ import { baseEnvironment, type LaunchSpec } from '../harness/mesh/workload-launc
 
 /** How long a container waits for what another one prepares (the init step, the CA). */
 const WAIT_MS = 600_000;
+/** How long the span collector takes to stop before it exits anyway. */
+const STOP_MS = 2000;
 
 const role = process.argv[2] ?? '';
 const paths = statePaths(CONTAINER_STATE);
@@ -67,7 +69,11 @@ async function runCollector(): Promise<void> {
   }
   const keeper = new ScrapeIdentityKeeper({ stateRoot: CONTAINER_STATE, caUrl, onError: (err) => process.stderr.write(`scrape identity: ${err.message}\n`) });
   keeper.start();
-  const stop = () => void Promise.all([receiver.stop(), keeper.stop()]).finally(() => process.exit(0));
+  const stop = () => {
+    // Exporters keep connections open; what is buffered has been written by then.
+    setTimeout(() => process.exit(0), STOP_MS).unref();
+    void Promise.all([receiver.stop(), keeper.stop()]).finally(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

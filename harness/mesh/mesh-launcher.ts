@@ -214,7 +214,8 @@ export class MeshLauncher {
       if (existsSync(readyPath)) {
         const record = JSON.parse(readFileSync(readyPath, 'utf8')) as ReadyRecord;
         if (this.host.readyMatches(record, proc)) {
-          this.ready.set(name, this.host.reachable(record));
+          // As this host sees it: a container's own pid is 1, its process here has another.
+          this.ready.set(name, { ...this.host.reachable(record), pid: proc.pid });
           return;
         }
       }

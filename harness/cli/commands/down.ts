@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { AttachError, attachEngine } from '../../engine/attach-engine.ts';
 import { stopCollector } from '../../mesh/collector.ts';
+import { ContainerHost } from '../../mesh/container-host.ts';
 import { statePaths } from '../../mesh/state-dir.ts';
 import { STOP_GRACE_MS } from '../../mesh/workload-process.ts';
 import type { CommandHelp } from '../help.ts';
@@ -31,6 +32,9 @@ export async function downCommand(argv: string[], io: CommandIo): Promise<number
     throw err;
   });
   const stopped = new Map((engine ? await engine.mesh.stop() : []).map((o) => [o.pid, o]));
+  // With no workload left running there is no engine, but a compose project still holds containers and a network.
+  if (!engine && record.compose) await ContainerHost.fromRecord(values.state!, record.compose).teardown();
+  if (record.compose) io.stdout(`removed: compose project ${record.compose.project} (containers, network, volumes)\n`);
   for (const s of record.services) {
     const outcome = stopped.get(s.pid);
     io.stdout(`${outcome?.wasRunning ? (outcome.forced ? `killed (still running ${STOP_GRACE_MS / 1000} s after SIGTERM)` : 'stopped') : 'was not running'}: ${s.name} (pid ${s.pid})\n`);
