@@ -10,15 +10,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { parse } from 'yaml';
 import { PROMETHEUS_ID, SERVICE_NAMES } from '../../services/topology.ts';
 import { pollUntil } from '../evidence/poll.ts';
-import { SPAN_COLLECTOR } from '../mesh/compose-placement.ts';
+import { CONTAINER_PORTS, operatorJoinTokenFile, SPAN_COLLECTOR, SPAN_COLLECTOR_URL } from '../mesh/compose-placement.ts';
+import { ComposeProject, composeCliFrom } from '../mesh/compose-project.ts';
+import { ensureImage, LOCAL_NODE_BASE } from '../mesh/mesh-image.ts';
+import { OperatorClient } from '../mesh/operator.ts';
 import type { MeshRecord } from '../mesh/mesh-launcher.ts';
-import { PACKAGE_ROOT } from '../mesh/state-dir.ts';
+import { PACKAGE_ROOT, statePaths } from '../mesh/state-dir.ts';
 import { meshgate } from '../test-support/meshgate-cli.ts';
 import { useTempDirs } from '../test-support/temp-dirs.ts';
 
@@ -58,6 +61,35 @@ describe('the compose file', () => {
     expect(meshgateImage).toMatch(/MESHGATE_IMAGE/);
     for (const name of [...SERVICE_NAMES, SPAN_COLLECTOR.service]) expect(compose.services[name]?.image, name).toBe(meshgateImage);
   });
+});
+
+describe('the compose file on its own (`docker compose up`, here podman-compose)', () => {
+  test('its init step prepares the state, the workloads come up healthy, and the span collector enrols the operator and keeps the scrape identity', async () => {
+    process.env.MESHGATE_BASE_IMAGE = 'local-node';
+    const state = tempDir('meshgate-standalone-');
+    const project = new ComposeProject(`meshgate-standalone-${process.pid}`, composeCliFrom(process.env), {});
+    const image = await ensureImage(project, LOCAL_NODE_BASE);
+    // What a user's `docker compose up` of the mesh part sees: no meshgate on the host, the workloads exporting to the span collector.
+    Object.assign(project.variables, { MESHGATE_STATE: state, MESHGATE_IMAGE: image, MESHGATE_OTLP_ENDPOINT: SPAN_COLLECTOR_URL });
+    try {
+      await project.up(['init', ...SERVICE_NAMES, SPAN_COLLECTOR.service]);
+      const paths = statePaths(state);
+      const ready = await pollUntil(() => SERVICE_NAMES.every((n) => existsSync(paths.ready(n))) && existsSync(join(paths.operator, 'key.pem')) && existsSync(join(state, 'prometheus', 'cert.pem')), (v) => v, 90_000, 250);
+      expect(ready, `ready records, operator and scrape identity in ${state}: ${readdirSync(state).join(', ')}`).toBe(true);
+      // The operator the collector enrolled reaches every workload over mTLS, through the ports the compose file publishes.
+      const operator = OperatorClient.load(paths.operator, Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, `https://localhost:${await project.hostPort(await project.containerOf(n), CONTAINER_PORTS.mtls)}`]))));
+      try {
+        for (const name of SERVICE_NAMES) expect((await operator.request(name, 'GET', '/healthz')).status, name).toBe(200);
+      } finally {
+        operator.close();
+      }
+      expect(existsSync(operatorJoinTokenFile(state)), 'the operator join token is used once and removed').toBe(false);
+      expect(new X509Certificate(readFileSync(join(state, 'prometheus', 'cert.pem'))).subjectAltName).toContain(`URI:${PROMETHEUS_ID}`);
+    } finally {
+      await project.down();
+    }
+    expect(await project.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+  }, 300_000);
 });
 
 describe('the compose engine on podman', () => {

@@ -104,7 +104,12 @@ export class ContainerHost implements WorkloadHost {
     writeFileSync(launchFile(this.#stateDir, name), JSON.stringify(spec), { mode: 0o600 });
     // At the mesh's start the container is up and waiting for its launch file; after a stop it is started again.
     const running = (await this.project.container(['inspect', '--format', '{{.State.Running}}', container])).trim() === 'true';
-    if (!running) await this.project.container(['start', container]);
+    if (!running) {
+      await this.project.container(['start', container]);
+      // The harness keeps reaching it where it did: a restarted container keeps its published ports.
+      const published = await this.project.hostPort(container, CONTAINER_PORTS.mtls);
+      if (published !== this.#hostPort(name, CONTAINER_PORTS.mtls)) throw new ComposeError(`${name} was published on port ${this.#hostPort(name, CONTAINER_PORTS.mtls)} and came back on ${published}`);
+    }
     const proc = new ContainerProcess(this.project, container, await ContainerProcess.pidOf(this.project, container), workloadEntry(CONTAINER_ROOT, name));
     // The container's first process is the runtime's init, then the entry point, then (execve) the workload: only the last counts as running.
     const deadline = Date.now() + ENTRY_WAIT_MS;
