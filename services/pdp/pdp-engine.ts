@@ -2,6 +2,9 @@
  * The policy decision point: evaluates a DecisionRequest against the policy
  * set in force. Each version is pre-parsed once into Cedar's cache (keyed by
  * the version hash), so a decision does not re-parse policies or schema.
+ * Requests are judged against the schema by the RequestShaper; Cedar's own
+ * request validation runs only for a schema the shaper cannot fully judge.
+ * Policies are always validated against the schema, when a set is compiled.
  */
 import { randomUUID } from 'node:crypto';
 import { preparsePolicySet, statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
@@ -22,6 +25,12 @@ export interface PdpEngineOptions {
   /** Entities the PDP knows on its own (the user directory); the demo users by default. */
   entities?: readonly EntityJson[];
   newDecisionId?: () => string;
+  /**
+   * Who judges a request's types against the schema: the shaper (the default, when it can judge
+   * the whole schema) or Cedar's request and entity validation on every call (slower; the
+   * reference the tests hold the shaper to).
+   */
+  requestValidation?: 'shaper' | 'cedar';
 }
 
 // Cedar's pre-parsed cache lives as long as the wasm instance: one per process.
@@ -31,6 +40,7 @@ export class PdpEngine {
   readonly #source: PolicySource;
   readonly #entities: readonly EntityJson[];
   readonly #newId: () => string;
+  readonly #byCedar: boolean;
   #shaper: { schema: string; shaper: RequestShaper } | undefined;
 
   constructor(options: PdpEngineOptions) {
@@ -39,7 +49,9 @@ export class PdpEngine {
     if (options.newDecisionId !== undefined && typeof options.newDecisionId !== 'function') throw new TypeError('PdpEngine: options.newDecisionId must be a function');
     this.#source = options.policies;
     this.#entities = options.entities ?? userEntities(DEMO_USERS);
+    if (options.requestValidation !== undefined && options.requestValidation !== 'shaper' && options.requestValidation !== 'cedar') throw new TypeError(`PdpEngine: options.requestValidation must be "shaper" or "cedar" (got ${String(options.requestValidation)})`);
     this.#newId = options.newDecisionId ?? randomUUID;
+    this.#byCedar = options.requestValidation === 'cedar';
   }
 
   get policyVersion(): string {
@@ -52,14 +64,20 @@ export class PdpEngine {
     const deny = (errors: string[]): DecisionResponse => ({ decision: 'deny', policyIds: [], errors, policyVersion: set.version, decisionId: this.#newId() });
     const invalid = validateDecisionRequest(request);
     if (invalid.length > 0) return deny(invalid.map((p) => `request: ${p}`));
-    const shaped = this.#shaperFor(set).shape(request);
+    const shaper = this.#shaperFor(set);
+    const byCedar = this.#byCedar || !shaper.judgesTypes;
+    // Cedar checks the directory on each call it validates; otherwise the shaper checked it once.
+    if (!byCedar && shaper.directoryProblems.length > 0) return deny([...shaper.directoryProblems]);
+    const shaped = shaper.shape(request, !byCedar);
     if (!shaped.ok) return deny(shaped.errors.map((p) => `request: ${p}`));
     if (!preparsed.has(set.version)) {
       const answer = preparsePolicySet(set.version, { staticPolicies: { ...set.staticPolicies } });
       if (answer.type === 'failure') return deny(answer.errors.map((e) => `policy set: ${e.message}`));
       preparsed.add(set.version);
     }
-    const answer = statefulIsAuthorized({ ...shaped.parts, preparsedPolicySetId: set.version, preparsedSchemaName: set.schema.name, validateRequest: true });
+    const answer = byCedar
+      ? statefulIsAuthorized({ ...shaped.parts, preparsedPolicySetId: set.version, preparsedSchemaName: set.schema.name, validateRequest: true })
+      : statefulIsAuthorized({ ...shaped.parts, preparsedPolicySetId: set.version, validateRequest: false });
     if (answer.type === 'failure') return deny(answer.errors.map((e) => `request: ${e.message}`));
     const { decision, diagnostics } = answer.response;
     return {
