@@ -6,7 +6,7 @@
 import { DEFAULT_TLS_GROUPS } from '../../services/kit/mtls/key-exchange.ts';
 import http from 'node:http';
 import https from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { MeshClient } from '../../services/kit/mtls/client.ts';
 import type { TlsCredentials } from '../../services/kit/mtls/credentials.ts';
 import { TXN_TOKEN_HEADER } from '../../services/kit/tokens/txn-token-verifier.ts';
@@ -98,15 +98,9 @@ export interface ConnectionSender extends Sender {
 /** A new connection per request; `groups` are the key-exchange groups the client offers (the first one must be the one negotiated). */
 export function newConnectionSender(rung: Rung, port: number, credentials: TlsCredentials, plan: RequestPlan, resume: boolean, groups = DEFAULT_TLS_GROUPS): ConnectionSender {
   const expectedGroup = groups.split(':')[0] === 'P-256' ? 'prime256v1' : groups.split(':')[0];
-  const agent = new https.Agent({
-    keepAlive: false,
-    maxCachedSessions: resume ? 100 : 0,
-    minVersion: 'TLSv1.3',
-    ecdhCurve: groups,
-    key: credentials.keyPem,
-    cert: credentials.certPem,
-    ca: credentials.bundlePem,
-  });
+  // One secure context for every connection, as MeshClient keeps one per credential.
+  const secureContext = createSecureContext({ minVersion: 'TLSv1.3', ecdhCurve: groups, key: credentials.keyPem, cert: credentials.certPem, ca: credentials.bundlePem });
+  const agent = new https.Agent({ keepAlive: false, maxCachedSessions: resume ? 100 : 0, minVersion: 'TLSv1.3', secureContext });
   let connections = 0;
   let resumed = 0;
   return {

@@ -7,6 +7,7 @@
 import { DEFAULT_TLS_GROUPS } from './key-exchange.ts';
 import type { Clock } from '../clock.ts';
 import https from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
@@ -55,6 +56,11 @@ export interface MeshClientOptions {
 /** The agents of one set of credentials, one per expected server identity. */
 interface Generation {
   credentials: TlsCredentials;
+  /**
+   * One secure context for every connection of the generation: given key, cert and ca instead,
+   * tls.connect would parse them into a new context on each connection.
+   */
+  context: SecureContext;
   agents: Map<string, https.Agent>;
   inFlight: number;
   retired: boolean;
@@ -93,7 +99,12 @@ export class MeshClient {
     this.#options = options;
     this.#watch = new PeerWatch({ role: 'client', revocation: options.revocation, onClosed: options.onConnectionClosed, clock: options.clock });
     this.#unsubscribe = options.revocation?.onUpdate(() => this.#dropRevokedAgents());
-    this.#current = { credentials: options.credentials, agents: new Map(), inFlight: 0, retired: false };
+    this.#current = this.#generation(options.credentials);
+  }
+
+  #generation(credentials: TlsCredentials): Generation {
+    const context = createSecureContext({ key: credentials.keyPem, cert: credentials.certPem, ca: credentials.bundlePem, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ecdhCurve: this.#options.groups ?? DEFAULT_TLS_GROUPS });
+    return { credentials, context, agents: new Map(), inFlight: 0, retired: false };
   }
 
   /** Agents are per expected server: a per-request checkServerIdentity would defeat keep-alive. */
@@ -101,16 +112,12 @@ export class MeshClient {
     const key = serverId ?? '';
     let agent = generation.agents.get(key);
     if (agent) return agent;
-    const c = generation.credentials;
     agent = new https.Agent({
       keepAlive: true,
       maxSockets: this.#options.maxSockets ?? 64,
       minVersion: 'TLSv1.3',
       maxVersion: 'TLSv1.3',
-      key: c.keyPem,
-      cert: c.certPem,
-      ca: c.bundlePem,
-      ecdhCurve: this.#options.groups ?? DEFAULT_TLS_GROUPS,
+      secureContext: generation.context,
       checkServerIdentity: (_host: string, cert: PeerCertificate) => this.#serverProblem(new X509Certificate(cert.raw), serverId),
     });
     generation.agents.set(key, agent);
@@ -144,7 +151,7 @@ export class MeshClient {
   updateCredentials(credentials: TlsCredentials): void {
     assertCredentials(credentials);
     const previous = this.#current;
-    this.#current = { credentials, agents: new Map(), inFlight: 0, retired: false };
+    this.#current = this.#generation(credentials);
     previous.retired = true;
     if (previous.inFlight === 0) this.#destroy(previous);
   }
