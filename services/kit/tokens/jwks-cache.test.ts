@@ -8,7 +8,7 @@ let b: TestKey;
 let clock: ManualClock;
 let source: JwksSource;
 
-function cache(options: { refreshIntervalMs?: number; maxStaleMs?: number } = {}): JwksCache {
+function cache(options: { refreshIntervalMs?: number; maxStaleMs?: number; failureRetryMs?: number } = {}): JwksCache {
   return new JwksCache({ fetchJwks: source.fetchJwks, clock, refreshIntervalMs: 10_000, unknownKidCooldownMs: 2_000, maxStaleMs: 60_000, ...options });
 }
 
@@ -66,6 +66,34 @@ describe('JwksCache', () => {
     expect(await c.lookup(b.kid)).toMatchObject({ status: 'found' });
   });
 
+  it('a restarted token service’s new key is found as soon as it answers again, not a cool-down after the outage', async () => {
+    const c = cache({ failureRetryMs: 250 });
+    const fresh = await makeKey();
+    await c.lookup(a.kid);
+    source.failing = true;
+    clock.advance(10_000);
+    await c.lookup(a.kid); // the periodic refresh fails: the token service is restarting
+    expect(c.stats.failures).toBe(1);
+    // While it is down, unknown kids fetch at most once per retry gap.
+    for (let i = 0; i < 20; i++) expect(await c.lookup(`nope${i}`)).toEqual({ status: 'unknown' });
+    expect(source.fetches).toBe(2);
+    clock.advance(250);
+    expect(await c.lookup('nope-x')).toEqual({ status: 'unknown' });
+    expect(source.fetches).toBe(3);
+    // Back, with a new key: the first token signed with it is verified at once.
+    source.failing = false;
+    source.doc = { keys: [fresh.publicJwk] };
+    clock.advance(250);
+    expect(await c.lookup(fresh.kid)).toMatchObject({ status: 'found' });
+    expect(source.fetches).toBe(4);
+    // Healthy again: random kids are back to one fetch per cool-down.
+    for (let i = 0; i < 20; i++) await c.lookup(`again${i}`);
+    expect(source.fetches).toBe(4);
+    clock.advance(2_000);
+    for (let i = 0; i < 20; i++) await c.lookup(`later${i}`);
+    expect(source.fetches).toBe(5);
+  });
+
   it('never uses symmetric keys, private JWKs, encryption keys or duplicated kids', async () => {
     const c = cache();
     source.doc = {
@@ -115,5 +143,6 @@ describe('JwksCache', () => {
     expect(() => new JwksCache({} as never)).toThrow(TypeError);
     expect(() => cache({ refreshIntervalMs: -1 })).toThrow(TypeError);
     expect(() => cache({ refreshIntervalMs: 10_000, maxStaleMs: 5_000 })).toThrow(TypeError);
+    expect(() => cache({ failureRetryMs: Number.NaN })).toThrow(/failureRetryMs/);
   });
 });

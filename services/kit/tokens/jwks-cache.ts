@@ -19,13 +19,22 @@ export interface JwksCacheOptions {
   clock?: Clock;
   /** A lookup after this long since the last good fetch refreshes first. */
   refreshIntervalMs?: number;
-  /** Minimum gap between fetches triggered by unknown kids or by failures. */
+  /** Minimum gap between fetches triggered by unknown kids after a fetch that succeeded. */
   unknownKidCooldownMs?: number;
+  /**
+   * Minimum gap before an unknown kid may retry a fetch that failed. A failed fetch says nothing
+   * about the kid, so waiting the whole cool-down would refuse a restarted token service's new
+   * keys for that long; the gap still bounds fetches while the token service is down.
+   */
+  failureRetryMs?: number;
   /** Keys older than this are dropped when the token service can't be reached (fail closed). */
   maxStaleMs?: number;
 }
 
 export type KeyLookup = { status: 'found'; kid: string; alg: string; key: CryptoKey; version: number } | { status: 'revoked' } | { status: 'unknown' };
+
+/** While the token service is unreachable, unknown kids cost at most one fetch per this gap. */
+export const DEFAULT_FAILURE_RETRY_MS = 250;
 
 /** kid syntax the mesh accepts; anything else (e.g. "../../x") is unknown without a lookup. */
 export const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -62,6 +71,7 @@ export class JwksCache {
   readonly #clock: Clock;
   readonly #refreshIntervalMs: number;
   readonly #cooldownMs: number;
+  readonly #failureRetryMs: number;
   readonly #maxStaleMs: number;
   #keys = new Map<string, Entry>();
   #revoked = new Set<string>();
@@ -80,6 +90,7 @@ export class JwksCache {
     this.#clock = options.clock ?? systemClock;
     this.#refreshIntervalMs = positive('refreshIntervalMs', options.refreshIntervalMs, 30_000);
     this.#cooldownMs = positive('unknownKidCooldownMs', options.unknownKidCooldownMs, 5_000);
+    this.#failureRetryMs = Math.min(this.#cooldownMs, positive('failureRetryMs', options.failureRetryMs, DEFAULT_FAILURE_RETRY_MS));
     this.#maxStaleMs = positive('maxStaleMs', options.maxStaleMs, 300_000);
     if (this.#maxStaleMs < this.#refreshIntervalMs) throw new TypeError(`maxStaleMs (${this.#maxStaleMs}) must be at least refreshIntervalMs (${this.#refreshIntervalMs})`);
   }
@@ -151,8 +162,8 @@ export class JwksCache {
   }
 
   #mayFetchForUnknown(now: number): boolean {
-    if (this.#lastUnknownKidFetchAt !== undefined && now - this.#lastUnknownKidFetchAt < this.#cooldownMs) return false;
-    return this.#lastAttemptFailedAt === undefined || now - this.#lastAttemptFailedAt >= this.#cooldownMs;
+    if (this.#lastAttemptFailedAt !== undefined) return now - this.#lastAttemptFailedAt >= this.#failureRetryMs;
+    return this.#lastUnknownKidFetchAt === undefined || now - this.#lastUnknownKidFetchAt >= this.#cooldownMs;
   }
 
   async #tryRefresh(): Promise<void> {
