@@ -1,9 +1,35 @@
-/** A fresh P-256 key and a PKCS#10 request proving possession of it. */
-import { x509 } from '../x509.ts';
-import { EC_ALG, generateEcKeys } from '../ec-keys.ts';
+/**
+ * A fresh P-256 key and a PKCS#10 request proving possession of it (RFC 2986).
+ * The request is a handful of fixed DER fields around node:crypto's own SPKI
+ * and signature, so a workload does not load an X.509 library (about 170
+ * modules, ~100 ms of start-up) just to ask for its certificate; the CA, which
+ * parses and checks requests, keeps that library.
+ */
+import { generateKeyPairSync, sign } from 'node:crypto';
+
+/** The subject every workload asks for; the CA decides the SPIFFE ID from the join token, not from here. */
+const SUBJECT_ORGANISATION = 'meshgate.test';
+
+// DER of the fixed parts: OID 2.5.4.10 (organizationName) and ecdsa-with-SHA256 (1.2.840.10045.4.3.2).
+const OID_ORGANIZATION_NAME = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x0a]);
+const ECDSA_WITH_SHA256 = Buffer.from([0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]);
 
 export async function createKeyRequest(): Promise<{ keyPem: string; csrPem: string }> {
-  const { keys, keyPem } = await generateEcKeys();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'O=meshgate.test', keys, signingAlgorithm: EC_ALG });
-  return { keyPem, csrPem: csr.toString('pem') };
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const subject = der(0x30, der(0x31, der(0x30, OID_ORGANIZATION_NAME, der(0x0c, Buffer.from(SUBJECT_ORGANISATION, 'utf8')))));
+  // version 0, subject, the key as node:crypto exports it (SubjectPublicKeyInfo), no attributes ([0] empty).
+  const info = der(0x30, Buffer.from([0x02, 0x01, 0x00]), subject, publicKey.export({ format: 'der', type: 'spki' }), Buffer.from([0xa0, 0x00]));
+  const signature = sign('sha256', info, privateKey); // DER-encoded ECDSA-Sig-Value, as X.509 wants
+  const request = der(0x30, info, ECDSA_WITH_SHA256, der(0x03, Buffer.from([0x00]), signature));
+  const body = request.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return { keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), csrPem: `-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----\n` };
+}
+
+/** One DER tag-length-value; the content is the concatenation of the parts. */
+function der(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  const n = content.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  if (n > 0xffff) throw new RangeError(`DER content of ${n} bytes is longer than a certificate request needs`);
+  return Buffer.concat([Buffer.from([tag, ...length]), content]);
 }
