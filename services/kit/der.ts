@@ -1,0 +1,86 @@
+/**
+ * A minimal DER reader: tag-length-value elements and their children, with
+ * every length checked against its parent. Enough for the few X.509 fields a
+ * workload reads itself (a CRL's entries, a certificate's key usage) without
+ * loading an X.509 library; anything else about certificates node:crypto reads.
+ */
+
+export const DER = { integer: 0x02, bitString: 0x03, octetString: 0x04, oid: 0x06, utcTime: 0x17, generalizedTime: 0x18, sequence: 0x30, set: 0x31 } as const;
+
+export interface DerElement {
+  tag: number;
+  /** The whole element, header included (what a signature covers). */
+  raw: Buffer;
+  /** The content octets. */
+  content: Buffer;
+}
+
+export class DerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DerError';
+  }
+}
+
+/** The one element that `bytes` must consist of entirely. */
+export function readDer(bytes: Buffer): DerElement {
+  const element = elementAt(bytes, 0);
+  if (element.raw.length !== bytes.length) throw new DerError(`${bytes.length - element.raw.length} bytes after the DER element`);
+  return element;
+}
+
+/** The elements inside a constructed element, in order. */
+export function childrenOf(parent: DerElement): DerElement[] {
+  if ((parent.tag & 0x20) === 0) throw new DerError(`tag 0x${parent.tag.toString(16)} is not constructed`);
+  const children: DerElement[] = [];
+  for (let offset = 0; offset < parent.content.length; ) {
+    const child = elementAt(parent.content, offset);
+    children.push(child);
+    offset += child.raw.length;
+  }
+  return children;
+}
+
+/** The elements of a SEQUENCE, which `parent` must be. */
+export function expectChildren(parent: DerElement, what: string): DerElement[] {
+  return childrenOf(expectTag(parent, DER.sequence, what));
+}
+
+export function expectTag(element: DerElement | undefined, tag: number, what: string): DerElement {
+  if (!element) throw new DerError(`${what} is missing`);
+  if (element.tag !== tag) throw new DerError(`${what} has tag 0x${element.tag.toString(16)}, expected 0x${tag.toString(16)}`);
+  return element;
+}
+
+/** A UTCTime or GeneralizedTime (the two forms X.509 uses, always in UTC, "Z"), as epoch milliseconds. */
+export function derTime(element: DerElement | undefined, what: string): number {
+  if (!element || (element.tag !== DER.utcTime && element.tag !== DER.generalizedTime)) throw new DerError(`${what} is not a time`);
+  const text = element.content.toString('latin1');
+  const match = element.tag === DER.utcTime ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  if (!match) throw new DerError(`${what} "${text}" is not a UTC time`);
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  // RFC 5280 §4.1.2.5.1: a two-digit year below 50 is 20YY.
+  const year = element.tag === DER.utcTime ? (y < 50 ? 2000 + y : 1900 + y) : y;
+  return Date.UTC(year, mo - 1, d, h, mi, s);
+}
+
+function elementAt(bytes: Buffer, offset: number): DerElement {
+  if (offset + 2 > bytes.length) throw new DerError('DER element cut short');
+  const tag = bytes[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte DER tags are not used here');
+  let length = bytes[offset + 1]!;
+  let header = 2;
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    if (octets === 0) throw new DerError('indefinite length is not DER');
+    if (octets > 4) throw new DerError('DER length longer than 4 octets');
+    if (offset + 2 + octets > bytes.length) throw new DerError('DER length cut short');
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + bytes[offset + 2 + i]!;
+    if (length < 0x80 || (octets > 1 && bytes[offset + 2] === 0)) throw new DerError('DER length not in its shortest form');
+    header += octets;
+  }
+  const end = offset + header + length;
+  if (end > bytes.length) throw new DerError(`DER element of ${length} bytes runs past its container`);
+  return { tag, raw: bytes.subarray(offset, end), content: bytes.subarray(offset + header, end) };
+}
