@@ -73,7 +73,7 @@ export function buildDecisionLogRecord(input: DecisionLogInput): DecisionLogReco
   if (input?.maskFields !== undefined && (!Array.isArray(input.maskFields) || !input.maskFields.every((f) => typeof f === 'string'))) problems.push('maskFields must be an array of strings');
   if (problems.length > 0) throw new TypeError(`buildDecisionLogRecord: ${problems.join('; ')}`);
   const { request, response } = input;
-  const names = new Set([...DEFAULT_MASKED_FIELDS, ...(input.maskFields ?? [])].map(normalize));
+  const names = input.maskFields === undefined || input.maskFields.length === 0 ? DEFAULT_MASKED_NAMES : new Set([...DEFAULT_MASKED_FIELDS, ...input.maskFields].map(normalize));
   const masked: string[] = [];
   const resourceAttributes = maskValue(request.resource?.attributes ?? {}, '/resource/attributes', names, masked) as Record<string, DecisionValue>;
   const context = maskValue(request.context ?? {}, '/context', names, masked) as Record<string, DecisionValue>;
@@ -100,7 +100,10 @@ function normalize(name: string): string {
   return name.toLowerCase().replace(/[_-]/g, '');
 }
 
-function maskValue(value: unknown, pointer: string, names: Set<string>, masked: string[]): unknown {
+/** The default names, normalised once (not on every decision). */
+const DEFAULT_MASKED_NAMES: ReadonlySet<string> = new Set(DEFAULT_MASKED_FIELDS.map(normalize));
+
+function maskValue(value: unknown, pointer: string, names: ReadonlySet<string>, masked: string[]): unknown {
   if (Array.isArray(value)) return value.map((v, i) => maskValue(v, `${pointer}/${i}`, names, masked));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

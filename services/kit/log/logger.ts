@@ -7,6 +7,7 @@ import { trace, isSpanContextValid } from '@opentelemetry/api';
 import { pino } from 'pino';
 import type { Logger, LoggerOptions, DestinationStream } from 'pino';
 import { REDACT_PATHS, REDACTED } from './redact-paths.ts';
+import { installFastRedaction } from './fast-redaction.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -58,6 +59,8 @@ export function createLogger(options: CreateLoggerOptions): MeshLogger {
   // Synchronous writes: a test or the scanner can read the file as soon as the call returns.
   const stream: DestinationStream = pino.destination({ dest: destination, sync: true, mkdir: typeof destination === 'string', append: true });
   const logger = pino(buildPinoOptions(service, level), stream);
+  // The same redaction in one pass per value (pino's own redactors stay if the paths are not ones it can take).
+  installFastRedaction(logger, REDACT_PATHS, REDACTED);
   Object.defineProperty(logger, LOG_BODIES, { value: logBodies, enumerable: false });
   return logger;
 }
