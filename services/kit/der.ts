@@ -1,11 +1,14 @@
 /**
- * A minimal DER reader: tag-length-value elements and their children, with
- * every length checked against its parent. Enough for the few X.509 fields a
+ * A minimal DER reader (and the tag numbers the mesh writes): tag-length-value
+ * elements and their children, with every length checked against its parent. Enough for the few X.509 fields a
  * workload reads itself (a CRL's entries, a certificate's key usage) without
  * loading an X.509 library; anything else about certificates node:crypto reads.
  */
 
-export const DER = { integer: 0x02, bitString: 0x03, octetString: 0x04, oid: 0x06, utcTime: 0x17, generalizedTime: 0x18, sequence: 0x30, set: 0x31 } as const;
+export const DER = { integer: 0x02, bitString: 0x03, octetString: 0x04, oid: 0x06, utf8String: 0x0c, utcTime: 0x17, generalizedTime: 0x18, sequence: 0x30, set: 0x31 } as const;
+
+/** The content octets of ecdsa-with-SHA256 (1.2.840.10045.4.3.2), the only signature algorithm the mesh's CA and workloads use. */
+export const OID_ECDSA_WITH_SHA256 = Buffer.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]);
 
 export interface DerElement {
   tag: number;

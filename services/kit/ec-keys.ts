@@ -1,4 +1,4 @@
-/** P-256 key material as every part of the mesh makes it: WebCrypto keys for signing, PKCS#8 PEM for TLS. */
+/** P-256 key material as the CA makes it: WebCrypto keys for its X.509 library, PKCS#8 PEM for TLS. */
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
 
 export const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;

@@ -6,21 +6,21 @@
  * parses and checks requests, keeps that library.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { DER, OID_ECDSA_WITH_SHA256 } from '../der.ts';
 
 /** The subject every workload asks for; the CA decides the SPIFFE ID from the join token, not from here. */
 const SUBJECT_ORGANISATION = 'meshgate.test';
 
-// DER of the fixed parts: OID 2.5.4.10 (organizationName) and ecdsa-with-SHA256 (1.2.840.10045.4.3.2).
-const OID_ORGANIZATION_NAME = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x0a]);
-const ECDSA_WITH_SHA256 = Buffer.from([0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]);
+/** OID 2.5.4.10, organizationName. */
+const OID_ORGANIZATION_NAME = Buffer.from([0x55, 0x04, 0x0a]);
 
 export async function createKeyRequest(): Promise<{ keyPem: string; csrPem: string }> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const subject = der(0x30, der(0x31, der(0x30, OID_ORGANIZATION_NAME, der(0x0c, Buffer.from(SUBJECT_ORGANISATION, 'utf8')))));
+  const subject = der(DER.sequence, der(DER.set, der(DER.sequence, der(DER.oid, OID_ORGANIZATION_NAME), der(DER.utf8String, Buffer.from(SUBJECT_ORGANISATION, 'utf8')))));
   // version 0, subject, the key as node:crypto exports it (SubjectPublicKeyInfo), no attributes ([0] empty).
-  const info = der(0x30, Buffer.from([0x02, 0x01, 0x00]), subject, publicKey.export({ format: 'der', type: 'spki' }), Buffer.from([0xa0, 0x00]));
+  const info = der(DER.sequence, Buffer.from([0x02, 0x01, 0x00]), subject, publicKey.export({ format: 'der', type: 'spki' }), Buffer.from([0xa0, 0x00]));
   const signature = sign('sha256', info, privateKey); // DER-encoded ECDSA-Sig-Value, as X.509 wants
-  const request = der(0x30, info, ECDSA_WITH_SHA256, der(0x03, Buffer.from([0x00]), signature));
+  const request = der(DER.sequence, info, der(DER.sequence, der(DER.oid, OID_ECDSA_WITH_SHA256)), der(DER.bitString, Buffer.from([0x00]), signature));
   const body = request.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
   return { keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), csrPem: `-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----\n` };
 }

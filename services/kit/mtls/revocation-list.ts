@@ -7,11 +7,9 @@
  * only a CRL the CA signed is ever parsed further.
  */
 import { verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { childrenOf, DER, DerError, derTime, expectChildren, expectTag, readDer, type DerElement } from '../der.ts';
+import { childrenOf, DER, DerError, OID_ECDSA_WITH_SHA256, derTime, expectChildren, expectTag, readDer, type DerElement } from '../der.ts';
 import { normaliseSerial } from '../ec-keys.ts';
 
-/** ecdsa-with-SHA256 (1.2.840.10045.4.3.2), the only algorithm the mesh's CA signs with. */
-const ECDSA_WITH_SHA256 = Buffer.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]);
 const PEM_CRL = /^\s*-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----\s*$/;
 
 interface SignedCrl {
@@ -82,7 +80,7 @@ function signedParts(text: string): SignedCrl {
     const [tbs, algorithm, value, ...rest] = expectChildren(readDer(Buffer.from(pem[1]!.replace(/\s/g, ''), 'base64')), 'CRL');
     if (rest.length > 0) throw new DerError('CRL has fields after its signature');
     const [oid, ...parameters] = expectChildren(algorithm!, 'CRL signature algorithm');
-    if (!expectTag(oid, DER.oid, 'CRL signature algorithm').content.equals(ECDSA_WITH_SHA256) || parameters.length > 0) throw new DerError('CRL is not signed with ecdsa-with-SHA256');
+    if (!expectTag(oid, DER.oid, 'CRL signature algorithm').content.equals(OID_ECDSA_WITH_SHA256) || parameters.length > 0) throw new DerError('CRL is not signed with ecdsa-with-SHA256');
     const bits = expectTag(value, DER.bitString, 'CRL signature').content;
     if (bits[0] !== 0) throw new DerError('CRL signature is not a whole number of bytes');
     return { tbs: expectTag(tbs, DER.sequence, 'CRL tbsCertList'), signature: bits.subarray(1) };
