@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childrenOf, DER, DerError, derTime, readDer } from './der.ts';
+import { childrenOf, DER, DerError, derTime, encodeDer, readDer } from './der.ts';
 
 const time = (tag: number, text: string) => readDer(Buffer.concat([Buffer.from([tag, text.length]), Buffer.from(text, 'latin1')]));
 
@@ -9,6 +9,15 @@ describe('der', () => {
     const outer = readDer(Buffer.concat([Buffer.from([0x30, 0x81, inner.length]), inner]));
     const [octets] = childrenOf(outer);
     expect({ tag: octets!.tag, length: octets!.content.length, raw: octets!.raw.length }).toEqual({ tag: DER.octetString, length: 200, raw: 203 });
+  });
+
+  it('reads back what it encodes, in short and long length forms', () => {
+    for (const size of [0, 1, 127, 128, 255, 256, 0xfff0]) {
+      const encoded = encodeDer(DER.sequence, encodeDer(DER.octetString, Buffer.alloc(size, 1)));
+      const [inner] = childrenOf(readDer(encoded));
+      expect({ tag: inner!.tag, size: inner!.content.length }).toEqual({ tag: DER.octetString, size });
+    }
+    expect(() => encodeDer(DER.octetString, Buffer.alloc(0x10000))).toThrow(RangeError);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 /**
- * A minimal DER reader (and the tag numbers the mesh writes): tag-length-value
- * elements and their children, with every length checked against its parent. Enough for the few X.509 fields a
+ * Minimal DER: an encoder for the one structure a workload writes (its
+ * certificate request) and a reader of tag-length-value elements and their
+ * children, with every length checked against its parent. Enough for the few X.509 fields a
  * workload reads itself (a CRL's entries, a certificate's key usage) without
  * loading an X.509 library; anything else about certificates node:crypto reads.
  */
@@ -23,6 +24,15 @@ export class DerError extends Error {
     super(message);
     this.name = 'DerError';
   }
+}
+
+/** One DER element; its content is the concatenation of the parts. */
+export function encodeDer(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  const n = content.length;
+  if (n > 0xffff) throw new RangeError(`DER content of ${n} bytes is longer than the mesh ever encodes`);
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), content]);
 }
 
 /** The one element that `bytes` must consist of entirely. */

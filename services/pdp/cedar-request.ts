@@ -28,7 +28,7 @@ type Shape =
   | { kind: 'set'; element: Shape }
   | { kind: 'record'; attributes: Map<string, Attribute>; open: boolean }
   /** A type the shaper does not judge: the value passes through for Cedar to validate. */
-  | { kind: 'unjudged'; type: string };
+  | { kind: 'unjudged' };
 
 interface ActionShape {
   principalTypes: readonly string[];
@@ -54,7 +54,7 @@ export class RequestShaper {
   readonly #entityShapes = new Map<string, Shape>();
   readonly #directory = new Map<string, EntityJson>();
   readonly #directoryProblems: string[] = [];
-  #unjudged: string[] = [];
+  readonly #unjudged: readonly string[];
 
   /** Only the schema's unnamed namespace is read: the mesh schema declares no namespace. */
   constructor(schema: SchemaJson<string>, directory: readonly EntityJson[]) {
@@ -115,7 +115,7 @@ export class RequestShaper {
     return this.#directoryProblems;
   }
 
-  /** What in the schema the shaper leaves to Cedar, for a log line. */
+  /** What in the schema the shaper leaves to Cedar's validation, by name. */
   get unjudged(): readonly string[] {
     return this.#unjudged;
   }
@@ -171,7 +171,7 @@ function builtin(name: string): Shape | undefined {
 
 function unjudgedShape(unjudged: Set<string>, what: string): Shape {
   unjudged.add(what);
-  return { kind: 'unjudged', type: what };
+  return { kind: 'unjudged' };
 }
 
 const TYPE_NAMES = { Long: 'a Long (integer)', String: 'a string', Boolean: 'a boolean' } as const;

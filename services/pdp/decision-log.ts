@@ -73,7 +73,7 @@ export function buildDecisionLogRecord(input: DecisionLogInput): DecisionLogReco
   if (input?.maskFields !== undefined && (!Array.isArray(input.maskFields) || !input.maskFields.every((f) => typeof f === 'string'))) problems.push('maskFields must be an array of strings');
   if (problems.length > 0) throw new TypeError(`buildDecisionLogRecord: ${problems.join('; ')}`);
   const { request, response } = input;
-  const names = input.maskFields === undefined || input.maskFields.length === 0 ? DEFAULT_MASKED_NAMES : new Set([...DEFAULT_MASKED_FIELDS, ...input.maskFields].map(normalize));
+  const names = input.maskFields === undefined || input.maskFields.length === 0 ? DEFAULT_MASKED_NAMES : new Set([...DEFAULT_MASKED_NAMES, ...input.maskFields.map(normalize)]);
   const masked: string[] = [];
   const resourceAttributes = maskValue(request.resource?.attributes ?? {}, '/resource/attributes', names, masked) as Record<string, DecisionValue>;
   const context = maskValue(request.context ?? {}, '/context', names, masked) as Record<string, DecisionValue>;

@@ -47,9 +47,9 @@ export class PdpEngine {
     if (typeof options?.policies?.current !== 'function') throw new TypeError('PdpEngine: options.policies must have a current() method returning the policy set in force');
     if (options.entities !== undefined && !Array.isArray(options.entities)) throw new TypeError('PdpEngine: options.entities must be an array of Cedar entities');
     if (options.newDecisionId !== undefined && typeof options.newDecisionId !== 'function') throw new TypeError('PdpEngine: options.newDecisionId must be a function');
+    if (options.requestValidation !== undefined && options.requestValidation !== 'shaper' && options.requestValidation !== 'cedar') throw new TypeError(`PdpEngine: options.requestValidation must be "shaper" or "cedar" (got ${String(options.requestValidation)})`);
     this.#source = options.policies;
     this.#entities = options.entities ?? userEntities(DEMO_USERS);
-    if (options.requestValidation !== undefined && options.requestValidation !== 'shaper' && options.requestValidation !== 'cedar') throw new TypeError(`PdpEngine: options.requestValidation must be "shaper" or "cedar" (got ${String(options.requestValidation)})`);
     this.#newId = options.newDecisionId ?? randomUUID;
     this.#byCedar = options.requestValidation === 'cedar';
   }

@@ -7,10 +7,9 @@
 import { DEFAULT_TLS_GROUPS } from './key-exchange.ts';
 import type { Clock } from '../clock.ts';
 import https from 'node:https';
-import { createSecureContext, type SecureContext } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import { X509Certificate } from 'node:crypto';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import { assertCredentials, type TlsCredentials } from './credentials.ts';
 import type { ConnectionClosedEvent } from './connection-closed-event.ts';
 import type { HandshakeEvent } from './handshake-event.ts';

@@ -42,7 +42,7 @@ describe('RevocationList reads the CA’s CRL with node:crypto', () => {
     }
   });
 
-  it('refuses a CRL with any byte of its signed part changed, and keeps the list it had', async () => {
+  it('refuses a CRL with a byte of its signed part changed, and keeps the list it had', async () => {
     const ca = await CertificateAuthority.create();
     const svid = await ca.issue({ spiffeId: ID('a') });
     const list = new RevocationList(ca.bundlePem);
