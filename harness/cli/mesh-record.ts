@@ -1,11 +1,13 @@
 /** Reads the record `meshgate up` left in a state folder, saying plainly when there is none. */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { MeshRecord } from '../mesh/mesh-launcher.ts';
 import { CONTAINER_ROOT } from '../mesh/compose-placement.ts';
 import { OperatorClient } from '../mesh/operator.ts';
 import { PACKAGE_ROOT, statePaths } from '../mesh/state-dir.ts';
+import { isWorkloadEntry } from '../mesh/workload-launch.ts';
 import { runsWorkload } from '../mesh/workload-process.ts';
+import type { ServiceName } from '../../services/topology.ts';
 import { UsageError } from './usage-error.ts';
 
 export const DEFAULT_STATE = '.meshgate';
@@ -20,7 +22,7 @@ export function readMeshRecord(stateDir: string): MeshRecord {
 /** The recorded workload process is still running (and is still ours, not a recycled pid); a container's runs from the image's checkout. */
 export function isAlive(record: Pick<MeshRecord, 'engine'>, pid: number, service: string): boolean {
   const root = record.engine === 'compose' ? CONTAINER_ROOT : PACKAGE_ROOT;
-  return runsWorkload(pid, join(root, 'services', service, 'main.ts'));
+  return runsWorkload(pid, (arg) => isWorkloadEntry(arg, root, service as ServiceName));
 }
 
 export function operatorFor(stateDir: string, record: MeshRecord): OperatorClient {

@@ -35,5 +35,5 @@ export async function startCollector(paths: StatePaths, forwarding?: OtlpForward
 }
 
 export function stopCollector(pid: number): Promise<StopOutcome> {
-  return adoptedProcess(pid, COLLECTOR_ENTRY).stop();
+  return adoptedProcess(pid, 'the span collector', (arg) => arg === COLLECTOR_ENTRY).stop();
 }

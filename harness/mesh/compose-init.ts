@@ -13,7 +13,7 @@ import { resolveSettings } from '../../services/kit/workload/settings.ts';
 import { OPERATOR, SERVICE_NAMES, TRUST_ROOT } from '../../services/topology.ts';
 import { composePlacement, CONTAINER_COMPILE_CACHE, CONTAINER_ROOT, launchFile, operatorJoinTokenFile } from './compose-placement.ts';
 import { statePaths } from './state-dir.ts';
-import { configFile, launchSpec, workloadConfig, writeWorkloadFiles } from './workload-launch.ts';
+import { configFile, launchSpec, sourceEntries, workloadConfig, writeWorkloadFiles } from './workload-launch.ts';
 
 /** Long enough for the rest of the stack's images to be pulled before the workloads enrol. */
 const JOIN_TOKEN_TTL_SECONDS = 900;
@@ -31,7 +31,7 @@ export function initComposeState(stateDir: string, otlpEndpoint: string): string
     const config = workloadConfig(name, placement, peers, resolveSettings({}));
     const joinToken = name === TRUST_ROOT ? undefined : tokens.add(spiffeIdFor(name), JOIN_TOKEN_TTL_SECONDS);
     writeWorkloadFiles(stateDir, config, joinToken);
-    const spec = launchSpec(config, CONTAINER_ROOT, joinToken, { detached: true, compileCache: CONTAINER_COMPILE_CACHE });
+    const spec = launchSpec(config, sourceEntries(CONTAINER_ROOT), joinToken, { detached: true, compileCache: CONTAINER_COMPILE_CACHE });
     writeFileSync(launchFile(stateDir, name), JSON.stringify(spec), { mode: 0o600 });
   }
   return `${paths.root} prepared for ${SERVICE_NAMES.length} workloads`;

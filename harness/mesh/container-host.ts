@@ -17,7 +17,7 @@ import { ComposeError, ComposeProject, composeCliFrom, type ComposeCli } from '.
 import { ContainerProcess } from './container-process.ts';
 import { ensureImage, OFFICIAL_BASE } from './mesh-image.ts';
 import { statePaths } from './state-dir.ts';
-import { workloadEntry, type LaunchSpec, type MeshPlacement } from './workload-launch.ts';
+import { isWorkloadEntry, sourceEntries, type LaunchSpec, type MeshPlacement, type WorkloadEntries } from './workload-launch.ts';
 import type { WorkloadHost } from './workload-host.ts';
 import type { WorkloadProcess } from './workload-process.ts';
 
@@ -47,8 +47,11 @@ export interface ContainerHostOptions {
 
 export class ContainerHost implements WorkloadHost {
   readonly kind = 'compose';
-  readonly packageRoot = CONTAINER_ROOT;
   readonly compileCache = CONTAINER_COMPILE_CACHE;
+
+  async entries(): Promise<WorkloadEntries> {
+    return sourceEntries(CONTAINER_ROOT);
+  }
   readonly detached = true;
   readonly project: ComposeProject;
   readonly #stateDir: string;
@@ -110,7 +113,7 @@ export class ContainerHost implements WorkloadHost {
       const published = await this.project.hostPort(container, CONTAINER_PORTS.mtls);
       if (published !== this.#hostPort(name, CONTAINER_PORTS.mtls)) throw new ComposeError(`${name} was published on port ${this.#hostPort(name, CONTAINER_PORTS.mtls)} and came back on ${published}`);
     }
-    const proc = new ContainerProcess(this.project, container, await ContainerProcess.pidOf(this.project, container), workloadEntry(CONTAINER_ROOT, name));
+    const proc = new ContainerProcess(this.project, container, await ContainerProcess.pidOf(this.project, container), (arg) => isWorkloadEntry(arg, CONTAINER_ROOT, name));
     // The container's first process is the runtime's init, then the entry point, then (execve) the workload: only the last counts as running.
     const deadline = Date.now() + ENTRY_WAIT_MS;
     while (!proc.running() && Date.now() < deadline) await sleep(20);
@@ -167,7 +170,7 @@ export class ContainerHost implements WorkloadHost {
   }
 
   adopt(name: ServiceName, pid: number): WorkloadProcess {
-    return new ContainerProcess(this.project, this.#containerOf(name), pid, workloadEntry(CONTAINER_ROOT, name));
+    return new ContainerProcess(this.project, this.#containerOf(name), pid, (arg) => isWorkloadEntry(arg, CONTAINER_ROOT, name));
   }
 
   record(): { compose: ComposeRecord } {

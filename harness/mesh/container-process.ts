@@ -7,7 +7,7 @@
  */
 import { isRunning } from './process-state.ts';
 import type { ComposeProject } from './compose-project.ts';
-import { STOP_GRACE_MS, runsWorkload, type StopOutcome, type WorkloadProcess } from './workload-process.ts';
+import { STOP_GRACE_MS, runsWorkload, type EntryCheck, type StopOutcome, type WorkloadProcess } from './workload-process.ts';
 
 /** The exit code a container reports when its process was killed (128 + SIGKILL). */
 const KILLED = 137;
@@ -15,14 +15,14 @@ const KILLED = 137;
 export class ContainerProcess implements WorkloadProcess {
   readonly pid: number;
   readonly container: string;
-  readonly #entry: string;
+  readonly #isEntry: EntryCheck;
   readonly #project: ComposeProject;
 
-  constructor(project: ComposeProject, container: string, pid: number, entry: string) {
+  constructor(project: ComposeProject, container: string, pid: number, isEntry: EntryCheck) {
     this.#project = project;
     this.container = container;
     this.pid = pid;
-    this.#entry = entry;
+    this.#isEntry = isEntry;
   }
 
   /** The container's process right now (0 while it is not running). */
@@ -31,7 +31,7 @@ export class ContainerProcess implements WorkloadProcess {
   }
 
   running(): boolean {
-    return runsWorkload(this.pid, this.#entry);
+    return runsWorkload(this.pid, this.#isEntry);
   }
 
   signal(signal: NodeJS.Signals): void {

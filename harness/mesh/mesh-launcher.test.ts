@@ -3,10 +3,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { statePaths } from './state-dir.ts';
+import { PACKAGE_ROOT, statePaths } from './state-dir.ts';
 import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import { MeshLauncher } from './mesh-launcher.ts';
+import { workloadBundle } from './workload-bundle.ts';
+import { isWorkloadEntry } from './workload-launch.ts';
 import { fetchEncryptionKeysFrom, sealPaymentWith } from '../actors/card-sealer.ts';
 import type { PaymentBody } from '../actors/payment.ts';
 import { isRunning } from './process-state.ts';
@@ -63,6 +65,16 @@ describe('local mesh', () => {
     }
     expect(pids.size).toBe(mesh.services.length);
     expect(pids.has(process.pid)).toBe(false);
+  });
+
+  test('every workload runs the bundle of the sources as they are, preload included, and is recognised by its command line', async () => {
+    const entries = await workloadBundle(PACKAGE_ROOT);
+    for (const name of mesh.services) {
+      const args = readFileSync(`/proc/${mesh.ready.get(name)!.pid}/cmdline`, 'utf8').split('\0');
+      expect(args, name).toContain(entries.entry(name));
+      expect(args[args.indexOf('--import') + 1], name).toBe(entries.preload);
+      expect(args.some((a) => isWorkloadEntry(a, PACKAGE_ROOT, name)), name).toBe(true);
+    }
   });
 
   test('curl with a minted certificate reaches what its SPIFFE ID may reach and nothing else', async () => {

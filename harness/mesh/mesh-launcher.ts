@@ -19,7 +19,7 @@ import { ERROR_CODES, MeshgateError } from '../errors.ts';
 import { OperatorClient } from './operator.ts';
 import { ProcessHost } from './process-host.ts';
 import { statePaths, type StatePaths } from './state-dir.ts';
-import { launchSpec, workloadConfig, writeWorkloadFiles, type MeshPlacement } from './workload-launch.ts';
+import { launchSpec, workloadConfig, writeWorkloadFiles, type MeshPlacement, type WorkloadEntries } from './workload-launch.ts';
 import type { ComposeRecord } from './container-host.ts';
 import type { HostKind, WorkloadHost } from './workload-host.ts';
 import type { StopOutcome, WorkloadProcess } from './workload-process.ts';
@@ -82,6 +82,8 @@ export class MeshLauncher {
   readonly host: WorkloadHost;
   readonly #processes = new Map<ServiceName, WorkloadProcess>();
   #placement: MeshPlacement | undefined;
+  /** What the workloads run (the host's bundle or sources), resolved at the first launch. */
+  #entries: Promise<WorkloadEntries> | undefined;
   #stopping: Promise<StopOutcome[]> | undefined;
   #tokens: JoinTokenRegistry | undefined;
   #firstTokens = new Map<ServiceName, string>();
@@ -186,7 +188,8 @@ export class MeshLauncher {
     rmSync(this.paths.ready(name), { force: true });
     const joinToken = name === TRUST_ROOT ? undefined : await this.#joinToken(name);
     writeWorkloadFiles(this.paths.root, config, joinToken);
-    const spec = launchSpec(config, this.host.packageRoot, joinToken, {
+    this.#entries ??= this.host.entries();
+    const spec = launchSpec(config, await this.#entries, joinToken, {
       detached: this.host.detached,
       compileCache: this.host.compileCache,
       ...(this.options.otlpProtocol ? { otlpProtocol: this.options.otlpProtocol } : {}),

@@ -13,13 +13,13 @@ import { descriptorOf, TRUST_ROOT, type ServiceName } from '../../services/topol
 import { listeningPorts } from '../attacks/listening-ports.ts';
 import { freePorts } from './free-port.ts';
 import { PACKAGE_ROOT } from './state-dir.ts';
-import { baseEnvironment, workloadEntry, type LaunchSpec, type MeshPlacement } from './workload-launch.ts';
+import { workloadBundle } from './workload-bundle.ts';
+import { baseEnvironment, isWorkloadEntry, type LaunchSpec, type MeshPlacement, type WorkloadEntries } from './workload-launch.ts';
 import type { WorkloadHost } from './workload-host.ts';
 import { adoptedProcess, spawnedProcess, type WorkloadProcess } from './workload-process.ts';
 
 export class ProcessHost implements WorkloadHost {
   readonly kind = 'local';
-  readonly packageRoot = PACKAGE_ROOT;
   readonly compileCache = process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'meshgate-compile-cache');
   readonly detached: boolean;
   readonly #stateDir: string;
@@ -27,6 +27,10 @@ export class ProcessHost implements WorkloadHost {
   constructor(stateDir: string, detached: boolean) {
     this.#stateDir = stateDir;
     this.detached = detached;
+  }
+
+  entries(): Promise<WorkloadEntries> {
+    return workloadBundle(PACKAGE_ROOT);
   }
 
   async place(services: readonly ServiceName[]): Promise<MeshPlacement> {
@@ -82,7 +86,7 @@ export class ProcessHost implements WorkloadHost {
   }
 
   adopt(name: ServiceName, pid: number): WorkloadProcess {
-    return adoptedProcess(pid, workloadEntry(PACKAGE_ROOT, name));
+    return adoptedProcess(pid, name, (arg) => isWorkloadEntry(arg, PACKAGE_ROOT, name));
   }
 
   record(): Record<string, unknown> {

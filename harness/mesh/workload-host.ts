@@ -6,15 +6,15 @@
  */
 import type { ReadyRecord } from '../../services/kit/workload/runtime.ts';
 import type { ServiceName } from '../../services/topology.ts';
-import type { LaunchSpec, MeshPlacement } from './workload-launch.ts';
+import type { LaunchSpec, MeshPlacement, WorkloadEntries } from './workload-launch.ts';
 import type { WorkloadProcess } from './workload-process.ts';
 
 export type HostKind = 'local' | 'compose';
 
 export interface WorkloadHost {
   readonly kind: HostKind;
-  /** The meshgate checkout as the workloads see it. */
-  readonly packageRoot: string;
+  /** What the workload processes run, as they see it: the local engine bundles the sources, a container runs the checkout's own. */
+  entries(): Promise<WorkloadEntries>;
   /** The workloads do not watch a pipe to the launcher (they outlive it, or have none: a container is torn down instead). */
   readonly detached: boolean;
   /** V8's compile cache folder as the workloads see it. */

@@ -7,7 +7,7 @@
  * container is not the harness's.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { WorkloadConfig } from '../../services/kit/workload/config.ts';
 import type { SecuritySettings } from '../../services/kit/workload/settings.ts';
 import { descriptorOf, TRUST_ROOT, type ServiceName } from '../../services/topology.ts';
@@ -75,6 +75,33 @@ function enrolUrl(placement: MeshPlacement): string {
   return url.origin;
 }
 
+/** The files a workload process runs: the telemetry preload and its own entry. */
+export interface WorkloadEntries {
+  /** Given to `--import`: tracing starts before the workload loads. */
+  preload: string;
+  entry(name: ServiceName): string;
+}
+
+/** The telemetry preload, relative to services/. */
+export const PRELOAD_ENTRY = 'kit/telemetry/register.ts';
+/** Where the bundles of the workloads are kept in a checkout (workload-bundle.ts). */
+export const WORKLOAD_BUNDLES = join('node_modules', '.cache', 'meshgate-workloads');
+/** A source entry's file in a bundle: the same path, as JavaScript. */
+export const bundledEntry = (entry: string) => entry.replace(/\.ts$/, '.js');
+
+/** The TypeScript sources of a checkout, run as they are. */
+export function sourceEntries(packageRoot: string): WorkloadEntries {
+  return { preload: join(packageRoot, 'services', PRELOAD_ENTRY), entry: (name) => join(packageRoot, 'services', descriptorOf(name).entry) };
+}
+
+/** A command-line argument is this workload's entry in this checkout, from its sources or a bundle of them (how an adopted process is recognised). */
+export function isWorkloadEntry(arg: string, packageRoot: string, name: ServiceName): boolean {
+  const entry = descriptorOf(name).entry;
+  if (arg === join(packageRoot, 'services', entry)) return true;
+  const bundles = join(packageRoot, WORKLOAD_BUNDLES) + sep;
+  return arg.startsWith(bundles) && arg.slice(bundles.length).split(sep).slice(1).join('/') === bundledEntry(entry);
+}
+
 export interface LaunchOptions {
   /** The workload outlives the launcher (`meshgate up`); otherwise it watches its stdin pipe and dies with it. */
   detached: boolean;
@@ -83,7 +110,7 @@ export interface LaunchOptions {
 }
 
 /** The workload's command line and meshgate's variables; the join token travels in a 0600 file unless the misconfiguration puts it in the environment. */
-export function launchSpec(config: WorkloadConfig, packageRoot: string, joinToken: string | undefined, options: LaunchOptions): LaunchSpec {
+export function launchSpec(config: WorkloadConfig, entries: WorkloadEntries, joinToken: string | undefined, options: LaunchOptions): LaunchSpec {
   const name = config.name as ServiceName;
   const env: Record<string, string> = {
     MESHGATE_CONFIG: configFile(config.stateDir, name),
@@ -96,12 +123,9 @@ export function launchSpec(config: WorkloadConfig, packageRoot: string, joinToke
   else if (joinToken !== undefined) env.MESHGATE_JOIN_TOKEN_FILE = joinTokenFile(config.stateDir, name);
   if (config.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;
   if (options.otlpProtocol) env.OTEL_EXPORTER_OTLP_PROTOCOL = options.otlpProtocol;
-  const args = ['--disable-warning=ExperimentalWarning', '--import', join(packageRoot, 'services', 'kit', 'telemetry', 'register.ts'), workloadEntry(packageRoot, name)];
+  const args = ['--disable-warning=ExperimentalWarning', '--import', entries.preload, entries.entry(name)];
   return { args, env };
 }
-
-/** The workload's entry point under a checkout (how an adopted process is recognised by its command line). */
-export const workloadEntry = (packageRoot: string, name: ServiceName) => join(packageRoot, 'services', descriptorOf(name).entry);
 
 /** The base environment a workload process gets from whoever starts it: the user's OTEL_*, NODE_OPTIONS … must not change what the gate observes. */
 export function baseEnvironment(from: NodeJS.ProcessEnv): Record<string, string> {

@@ -33,11 +33,14 @@ export interface WorkloadProcess {
   stop(): Promise<StopOutcome>;
 }
 
+/** Says whether an argument of a command line is the entry point a process must run to be ours. */
+export type EntryCheck = (arg: string) => boolean;
+
 /** The process with this pid runs this workload's entry point (a recycled pid must not be mistaken for ours). */
-export function runsWorkload(pid: number, entry: string): boolean {
+export function runsWorkload(pid: number, isEntry: EntryCheck): boolean {
   if (!isRunning(pid)) return false;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entry);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some(isEntry);
   } catch {
     return false;
   }
@@ -74,8 +77,8 @@ export function spawnedProcess(child: ChildProcess): WorkloadProcess {
   };
 }
 
-export function adoptedProcess(pid: number, entry: string): WorkloadProcess {
-  const running = () => runsWorkload(pid, entry);
+export function adoptedProcess(pid: number, what: string, isEntry: EntryCheck): WorkloadProcess {
+  const running = () => runsWorkload(pid, isEntry);
   const send = (s: NodeJS.Signals) => {
     try {
       process.kill(pid, s);
@@ -93,7 +96,7 @@ export function adoptedProcess(pid: number, entry: string): WorkloadProcess {
       send('SIGCONT');
       if (await until(() => !isRunning(pid), STOP_GRACE_MS)) return { pid, wasRunning: true, forced: false };
       send('SIGKILL');
-      if (!(await until(() => !isRunning(pid), KILL_WAIT_MS))) throw new Error(`process ${pid} (${entry}) survived SIGKILL for ${KILL_WAIT_MS} ms`);
+      if (!(await until(() => !isRunning(pid), KILL_WAIT_MS))) throw new Error(`process ${pid} (${what}) survived SIGKILL for ${KILL_WAIT_MS} ms`);
       return { pid, wasRunning: true, forced: true };
     },
   };
