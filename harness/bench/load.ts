@@ -64,6 +64,36 @@ export async function closedLoop(send: Send, options: ClosedLoopOptions): Promis
   return { histogram, requests, elapsedMs: performance.now() - measuredFrom };
 }
 
+export interface PairedLoopOptions {
+  /** Rounds recorded; each round sends every request once. */
+  requests: number;
+  warmup: number;
+  timeoutMs: number;
+}
+
+/**
+ * Requests that are compared with each other, measured in turns by one caller: every round sends
+ * each once, starting with the next one each round, so a ratio between them is not moved by the
+ * machine getting faster or slower between two separate runs. One histogram per request.
+ */
+export async function pairedLoop(sends: readonly Send[], options: PairedLoopOptions): Promise<LatencyHistogram[]> {
+  const { requests, warmup, timeoutMs } = options;
+  assertCounts('pairedLoop', { requests, warmup, timeoutMs });
+  if (sends.length < 2 || requests < 1) throw new TypeError('pairedLoop: needs at least two requests to compare and one round');
+  const check = deadline(timeoutMs, `paired loop (${requests} rounds of ${sends.length} requests)`);
+  const histograms = sends.map(() => latencyHistogram());
+  for (let round = 0; round < warmup + requests; round++) {
+    for (let k = 0; k < sends.length; k++) {
+      const which = (round + k) % sends.length;
+      const started = performance.now();
+      await sends[which]!();
+      if (round >= warmup) recordMs(histograms[which]!, performance.now() - started);
+    }
+    check();
+  }
+  return histograms;
+}
+
 export interface OpenLoopOptions {
   ratePerSecond: number;
   requests: number;

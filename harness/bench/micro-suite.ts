@@ -2,7 +2,9 @@
  * The hot-path parts on their own, each beside its floor: access-token
  * verification cold and on a new connection against a raw node:crypto ECDSA
  * P-256 verify of the same input, an embedded Cedar decision, a remote decision
- * over keep-alive mTLS, and the client's seal of a card for payments.
+ * over keep-alive mTLS, and the client's seal of a card for payments. The
+ * floor and the cold verification it divides are measured in turns, request
+ * by request, so their ratio is not a comparison of two moments of the machine.
  */
 import { generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
 import { AccessTokenVerifier } from '../../services/kit/tokens/access-token-verifier.ts';
@@ -20,12 +22,20 @@ import type { DecideFn } from '../../services/kit/pep/policy-enforcer.ts';
 import { recordPercentiles, rotated, type BenchContext } from './bench-context.ts';
 import { paymentDecision, SERVER_SERVICE } from './bench-payload.ts';
 import { ratioOf, type Figure } from './figure.ts';
-import { closedLoop, type Send } from './load.ts';
+import { closedLoop, pairedLoop, type Send } from './load.ts';
 
 const CARD = { number: '4111111111111111', expiry: '12/39' };
 
+interface MicroUnit {
+  id: string;
+  label: string;
+  send: Send;
+}
+
 export interface MicroParts {
-  units: Array<{ id: string; label: string; send: Send }>;
+  /** Measured in turns with each other: the floor and what is divided by it. */
+  paired: MicroUnit[];
+  units: MicroUnit[];
   /** A new access token for the repetition: one minted once would expire during a long run. */
   refresh(): Promise<void>;
   close(): void;
@@ -59,9 +69,11 @@ export async function prepareMicro(ctx: BenchContext): Promise<MicroParts> {
     if (r.decision !== 'allow') throw new Error(`bench decision was ${r.decision}; the reference policies or the bench request changed`);
   };
   return {
-    units: [
+    paired: [
       { id: 'micro.ecdsa-verify', label: 'node:crypto ECDSA P-256 verify (floor)', send: async () => void verify('sha256', input, rawKey, signature) },
       { id: 'micro.token-cold', label: 'access-token verification, cold', send: async () => must(await coldVerifier.verify(token, thumbprint)) },
+    ],
+    units: [
       { id: 'micro.token-new-connection', label: 'the same access token on a new connection', send: async () => must(await verifier.verify(token, thumbprint, new ConnectionTokenCache())) },
       { id: 'micro.cedar-embedded', label: 'embedded Cedar decision', send: () => allow(embedded(decision, signal)) },
       // The client's half of end-to-end card encryption, the key set already checked: one ECDH, a key wrap, AES-GCM.
@@ -85,8 +97,13 @@ export async function prepareMicro(ctx: BenchContext): Promise<MicroParts> {
 
 export async function microRep(ctx: BenchContext, rep: number, parts: MicroParts): Promise<void> {
   await parts.refresh();
+  const n = ctx.config.microIterations;
+  const paired = await pairedLoop(
+    parts.paired.map((u) => u.send),
+    { requests: n, warmup: Math.round(n / 5), timeoutMs: ctx.config.runTimeoutMs },
+  );
+  parts.paired.forEach((unit, i) => recordPercentiles(ctx, unit.id, unit.label, paired[i]!, [50, 99]));
   for (const unit of rotated(parts.units, rep)) {
-    const n = ctx.config.microIterations;
     const m = await closedLoop(unit.send, { concurrency: 1, requests: n, warmup: Math.round(n / 5), timeoutMs: ctx.config.runTimeoutMs });
     recordPercentiles(ctx, unit.id, unit.label, m.histogram, [50, 99]);
   }

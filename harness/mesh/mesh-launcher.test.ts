@@ -67,13 +67,15 @@ describe('local mesh', () => {
     expect(pids.has(process.pid)).toBe(false);
   });
 
-  test('every workload runs the bundle of the sources as they are, preload included, and is recognised by its command line', async () => {
+  test('every workload runs the bundle of the sources as they are, preload included, is recognised by its command line, and keeps large blocks in mmap', async () => {
     const entries = await workloadBundle(PACKAGE_ROOT);
     for (const name of mesh.services) {
       const args = readFileSync(`/proc/${mesh.ready.get(name)!.pid}/cmdline`, 'utf8').split('\0');
       expect(args, name).toContain(entries.entry(name));
       expect(args[args.indexOf('--import') + 1], name).toBe(entries.preload);
       expect(args.some((a) => isWorkloadEntry(a, PACKAGE_ROOT, name)), name).toBe(true);
+      // glibc keeps large blocks in mmap, so they go back when freed.
+      expect(readFileSync(`/proc/${mesh.ready.get(name)!.pid}/environ`, 'utf8').split('\0'), name).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     }
   });
 

@@ -102,6 +102,9 @@ export function isWorkloadEntry(arg: string, packageRoot: string, name: ServiceN
   return arg.startsWith(bundles) && arg.slice(bundles.length).split(sep).slice(1).join('/') === bundledEntry(entry);
 }
 
+/** glibc's default starting threshold (128 KiB), kept fixed instead of growing. */
+const MMAP_THRESHOLD_BYTES = 128 * 1024;
+
 export interface LaunchOptions {
   /** The workload outlives the launcher (`meshgate up`); otherwise it watches its stdin pipe and dies with it. */
   detached: boolean;
@@ -118,6 +121,10 @@ export function launchSpec(config: WorkloadConfig, entries: WorkloadEntries, joi
     MESHGATE_PARENT_WATCH: options.detached ? '0' : '1',
     // V8's compile cache roughly halves start-up after the first run.
     NODE_COMPILE_CACHE: options.compileCache,
+    // glibc raises its mmap threshold after a large block is freed, so the next scrypt or TLS
+    // buffers land in per-thread arenas it never gives back (about 40 MB of the token service's idle
+    // memory). A fixed threshold keeps large blocks in mmap, returned when freed.
+    MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD_BYTES),
   };
   if (joinToken !== undefined && config.settings.joinTokenInEnvironment) env.MESHGATE_JOIN_TOKEN = joinToken;
   else if (joinToken !== undefined) env.MESHGATE_JOIN_TOKEN_FILE = joinTokenFile(config.stateDir, name);
