@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -98,6 +98,23 @@ const PARSERS: Record<string, string[][]> = {
   soak: [['soak']],
   exercise: [['exercise']],
 };
+
+describe('the bin script', () => {
+  test('caches the compiled harness in the compile cache it is given, so a second run parses and strips nothing again', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'meshgate-cc-'));
+    try {
+      const first = await meshgate(['--version'], { ...process.env, NODE_COMPILE_CACHE: cache });
+      expect(first.code).toBe(0);
+      const cached = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+      // Hundreds of modules: the CLI and what it imports, not only the bin script.
+      expect(cached.length).toBeGreaterThan(100);
+      const second = await meshgate(['--version'], { ...process.env, NODE_COMPILE_CACHE: cache });
+      expect(second.stdout).toBe(first.stdout);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('per-command help', () => {
   test('every registered command has structured help and a known flag parser', () => {

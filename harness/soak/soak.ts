@@ -54,7 +54,7 @@ function commitOf(): string {
 
 function oneRun(index: number, options: SoakOptions): Promise<SoakRun> {
   const reportDir = join(options.reportDir, `run-${String(index).padStart(2, '0')}`);
-  const args = ['--disable-warning=ExperimentalWarning', join(PACKAGE_ROOT, 'harness', 'cli', 'main.ts'), 'run', '--report-dir', reportDir, ...(options.mutate ? ['--mutate'] : [])];
+  const args = ['--disable-warning=ExperimentalWarning', join(PACKAGE_ROOT, 'harness', 'bin', 'meshgate.js'), 'run', '--report-dir', reportDir, ...(options.mutate ? ['--mutate'] : [])];
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: PACKAGE_ROOT, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
