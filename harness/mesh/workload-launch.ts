@@ -121,9 +121,9 @@ export function launchSpec(config: WorkloadConfig, entries: WorkloadEntries, joi
     MESHGATE_PARENT_WATCH: options.detached ? '0' : '1',
     // V8's compile cache roughly halves start-up after the first run.
     NODE_COMPILE_CACHE: options.compileCache,
-    // glibc raises its mmap threshold after a large block is freed, so the next scrypt or TLS
-    // buffers land in per-thread arenas it never gives back (about 40 MB of the token service's idle
-    // memory). A fixed threshold keeps large blocks in mmap, returned when freed.
+    // glibc raises its mmap threshold after a large block is freed, so the token service's next
+    // scrypt blocks (16 MB each) land in per-thread arenas it never gives back (about 40 MB of its
+    // idle memory). A fixed threshold keeps large blocks in mmap, returned when freed.
     MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD_BYTES),
   };
   if (joinToken !== undefined && config.settings.joinTokenInEnvironment) env.MESHGATE_JOIN_TOKEN = joinToken;
