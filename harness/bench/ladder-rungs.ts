@@ -34,6 +34,13 @@ export const LADDER: readonly Rung[] = [
 /** The rung with every control on: the load model and the concurrency sweep run against it. */
 export const TOP_RUNG = 'field-encryption';
 
+/**
+ * One mesh hop as the default settings run it: mTLS, the access token, a fresh transaction token and the
+ * decision from the enforcer's cache in front of the remote PDP (pdpEmbedded off, pdpCacheTtlMs 1 s).
+ * Field encryption is not a per-hop control: the client seals the card once for payments, whatever the hops between.
+ */
+export const HOP_RUNG = 'policy-cached';
+
 export function rungById(id: string): Rung {
   const rung = LADDER.find((r) => r.id === id);
   if (!rung) throw new TypeError(`unknown ladder rung "${id}" (known: ${LADDER.map((r) => r.id).join(', ')})`);

@@ -4,7 +4,7 @@ import { cpuSpec, measureClosed, recordPercentiles, rotated } from './bench-cont
 import { BENCH_AMOUNT, BENCH_CURRENCY, DEFAULT_PAYLOAD, paymentBody } from './bench-payload.ts';
 import { recipientOf, sealPaymentFor } from '../actors/card-sealer.ts';
 import { differenceOf, ratioOf, type Figure } from './figure.ts';
-import { LADDER, type Rung } from './ladder-rungs.ts';
+import { HOP_RUNG, LADDER, TOP_RUNG, type Rung } from './ladder-rungs.ts';
 import { keepAliveSender, type RequestPlan } from './senders.ts';
 
 /** A request plan with enough fresh transaction tokens for warm-up plus `requests`. */
@@ -59,14 +59,23 @@ export function ladderDerived(ctx: BenchContext): Figure[] {
     const b = v(`ladder.${rung.below}.cpu`);
     if (a && b) out.push(differenceOf({ id: `ladder.${rung.id}.marginal.cpu`, label: `${rung.label}: server CPU over ${rung.below}`, unit: 'µs', better: 'lower' }, a, b));
   }
-  const top = v('ladder.field-encryption.p50');
-  const mtls = v('ladder.mtls.p50');
+  // The hop with its controls on over the same hop with them off: over mTLS alone (the transport stays) and over plaintext.
+  const hops = [
+    { id: 'controls', rung: HOP_RUNG, label: 'one hop, default controls (decision from the enforcer cache)' },
+    { id: 'embedded', rung: 'policy-embedded', label: 'one hop, every decision by the embedded engine' },
+    { id: 'all', rung: TOP_RUNG, label: 'one hop, every control including field encryption' },
+  ];
+  for (const hop of hops) {
+    for (const base of [{ id: 'mtls', label: 'mTLS alone' }, { id: 'plaintext', label: 'plaintext' }]) {
+      for (const p of ['p50', 'p99']) {
+        const a = v(`ladder.${hop.rung}.${p}`);
+        const b = v(`ladder.${base.id}.${p}`);
+        if (a && b) out.push(differenceOf({ id: `ladder.hop.${hop.id}.over-${base.id}.${p}`, label: `${hop.label}: ${p} over ${base.label}`, unit: 'µs', better: 'lower' }, a, b));
+      }
+    }
+  }
+  const top = v(`ladder.${TOP_RUNG}.p50`);
   const plain = v('ladder.plaintext.p50');
-  if (top && mtls) out.push(differenceOf({ id: 'ladder.hop.controls.p50', label: 'every control on over mTLS alone (the hop rung), p50', unit: 'µs', better: 'lower' }, top, mtls));
-  const topP99 = v('ladder.field-encryption.p99');
-  const plainP99 = v('ladder.plaintext.p99');
-  if (top && plain) out.push(differenceOf({ id: 'ladder.hop.all.p50', label: 'every control on over plaintext, p50', unit: 'µs', better: 'lower' }, top, plain));
-  if (topP99 && plainP99) out.push(differenceOf({ id: 'ladder.hop.all.p99', label: 'every control on over plaintext, p99', unit: 'µs', better: 'lower' }, topP99, plainP99));
   if (top && plain) out.push(ratioOf({ id: 'ladder.hop.all.ratio', label: 'every control on ÷ plaintext, p50', unit: 'ratio', better: 'lower' }, top, plain));
   return out;
 }
