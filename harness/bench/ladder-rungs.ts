@@ -1,4 +1,5 @@
 /** The cost ladder: each rung adds one control to the same request on the same machine. */
+import { DEFAULT_SETTINGS } from '../../services/kit/workload/settings.ts';
 
 export type Transport = 'plain' | 'tls' | 'mtls';
 
@@ -36,10 +37,10 @@ export const TOP_RUNG = 'field-encryption';
 
 /**
  * One mesh hop as the default settings run it: mTLS, the access token, a fresh transaction token and the
- * decision from the enforcer's cache in front of the remote PDP (pdpEmbedded off, pdpCacheTtlMs 1 s).
+ * decision where the settings take it from (today the enforcer's cache in front of the remote PDP).
  * Field encryption is not a per-hop control: the client seals the card once for payments, whatever the hops between.
  */
-export const HOP_RUNG = 'policy-cached';
+export const HOP_RUNG = DEFAULT_SETTINGS.pdpEmbedded ? 'policy-embedded' : DEFAULT_SETTINGS.pdpCacheTtlMs > 0 ? 'policy-cached' : 'policy-remote';
 
 export function rungById(id: string): Rung {
   const rung = LADDER.find((r) => r.id === id);

@@ -4,7 +4,7 @@ import { cpuSpec, measureClosed, recordPercentiles, rotated } from './bench-cont
 import { BENCH_AMOUNT, BENCH_CURRENCY, DEFAULT_PAYLOAD, paymentBody } from './bench-payload.ts';
 import { recipientOf, sealPaymentFor } from '../actors/card-sealer.ts';
 import { differenceOf, ratioOf, type Figure } from './figure.ts';
-import { HOP_RUNG, LADDER, TOP_RUNG, type Rung } from './ladder-rungs.ts';
+import { HOP_RUNG, LADDER, rungById, TOP_RUNG, type Rung } from './ladder-rungs.ts';
 import { keepAliveSender, type RequestPlan } from './senders.ts';
 
 /** A request plan with enough fresh transaction tokens for warm-up plus `requests`. */
@@ -61,7 +61,7 @@ export function ladderDerived(ctx: BenchContext): Figure[] {
   }
   // The hop with its controls on over the same hop with them off: over mTLS alone (the transport stays) and over plaintext.
   const hops = [
-    { id: 'controls', rung: HOP_RUNG, label: 'one hop, default controls (decision from the enforcer cache)' },
+    { id: 'controls', rung: HOP_RUNG, label: `one hop, default controls (${rungById(HOP_RUNG).label.replace(/^\+ /, '')})` },
     { id: 'embedded', rung: 'policy-embedded', label: 'one hop, every decision by the embedded engine' },
     { id: 'all', rung: TOP_RUNG, label: 'one hop, every control including field encryption' },
   ];
